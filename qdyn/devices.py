@@ -1,0 +1,62 @@
+"""Compute devices for torch code paths: ``"auto" | "cpu" | "cuda"`` (also ``"cuda:N"``).
+
+``"auto"`` probes once by allocating a tensor on the GPU (not by asking torch what it was built for) and falls
+back to the CPU with one log line; an explicit ``"cuda"`` without a working GPU is a ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+__all__ = ["resolve_device", "cuda_works", "torch_dtype"]
+
+_log = logging.getLogger("qdyn")
+_FALLBACK_LOGGED = False
+
+
+@functools.cache
+def cuda_works() -> bool:
+    """True when a tensor can actually be created and used on the default CUDA device."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    try:
+        x = torch.ones(2, device="cuda")
+        return bool((x + x).sum().item() == 4.0)
+    except Exception:  # noqa: BLE001 - any failure means no usable GPU
+        return False
+
+
+def resolve_device(device: str = "auto") -> str:
+    """Return a concrete device string: ``"cpu"`` or ``"cuda"``/``"cuda:N"``."""
+    global _FALLBACK_LOGGED
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a string ('auto', 'cpu' or 'cuda'), got {type(device).__name__}")
+    if device == "cpu":
+        return "cpu"
+    if device == "auto":
+        if cuda_works():
+            return "cuda"
+        if not _FALLBACK_LOGGED:
+            _log.info("device='auto': no working CUDA GPU found, using the CPU")
+            _FALLBACK_LOGGED = True
+        return "cpu"
+    if device == "cuda" or device.startswith("cuda:"):
+        if not cuda_works():
+            raise ValueError(f"device={device!r} was asked for but no working CUDA GPU was found "
+                             "(install a CUDA build of torch on a machine with an NVIDIA GPU, or use device='cpu')")
+        return device
+    raise ValueError(f"unknown device {device!r}; expected 'auto', 'cpu' or 'cuda'")
+
+
+def torch_dtype(precision: str = "double", complex_: bool = True):
+    """torch dtype for ``precision`` in {"double", "single"}: complex128/complex64 or float64/float32."""
+    import torch
+
+    if precision not in ("double", "single"):
+        raise ValueError(f"unknown precision {precision!r}; expected 'double' or 'single'")
+    if complex_:
+        return torch.complex128 if precision == "double" else torch.complex64
+    return torch.float64 if precision == "double" else torch.float32

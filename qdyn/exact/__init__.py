@@ -1,0 +1,16 @@
+"""The exact engine: matrix-free Pauli sums, eigenpairs, exact and Trotterised time evolution.
+
+It is the reference every other engine is tested against and the fast path for emulation at scale.
+"""
+
+from qdyn.exact.evolution import chebyshev_coefficients, evolve
+from qdyn.exact.pauli_sum import PauliSum, as_pauli_sum, engine_for_device
+from qdyn.exact.spectrum import Eigenpairs, expectation, extreme_eigenvalues, ground_state, sector_indices
+from qdyn.exact.trotter import product_formula_sequence, trotter_evolve
+
+__all__ = [
+    "PauliSum", "as_pauli_sum", "engine_for_device",
+    "Eigenpairs", "ground_state", "expectation", "extreme_eigenvalues", "sector_indices",
+    "evolve", "chebyshev_coefficients",
+    "trotter_evolve", "product_formula_sequence",
+]

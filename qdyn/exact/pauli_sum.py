@@ -1,0 +1,275 @@
+"""Matrix-free application of a Pauli sum to state vectors, on numpy or torch (CPU or CUDA).
+
+For a term ``c P`` with X-mask ``x``, Z-mask ``z`` and ``n_Y`` Y factors, ``P = i^{n_Y} X^x Z^z``, so
+
+    (P psi)[b XOR x] = i^{n_Y} (-1)^{popcount(b AND z)} psi[b].
+
+Terms that share an X-mask ("flip pattern") form one group: the group acts as one gather ``b -> b XOR x``
+followed by one phase ``d_x(b) = sum_t c_t i^{n_Y,t} (-1)^{popcount(b AND z_t)}``. Three group kinds:
+
+* local (``x`` and the union of the ``z_t`` cover at most ``local_limit`` qubits ``S``): ``d`` depends only on
+  the bits in ``S``, so the state is viewed as an array with one axis per qubit of ``S`` and the group is a few
+  strided slice updates, one per assignment of ``S`` whose phase is non-zero (zero phases are skipped);
+* wide diagonal (``x = 0``, e.g. all the ZZ bonds of a chain): ``d`` is stored once as a vector (real when it
+  can be);
+* wide flips (long Jordan-Wigner strings): ``d`` is kept as a vector and applied with an index gather.
+
+Memory: the state, the output and one slice-sized temporary; no sparse matrix is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from qiskit.quantum_info import SparsePauliOp
+
+__all__ = ["PauliSum", "as_pauli_sum"]
+
+_PARITY_CHUNK = 1 << 20
+
+
+def _term_phases(pauli: SparsePauliOp) -> np.ndarray:
+    """Coefficient times the phase that turns ``X^x Z^z`` into the term's Pauli matrix."""
+    n_y = np.count_nonzero(pauli.paulis.x & pauli.paulis.z, axis=1)
+    label_phase = pauli.paulis.phase  # matrix = (-i)^phase * label product
+    return pauli.coeffs * (1j ** (n_y % 4)) * ((-1j) ** (label_phase % 4))
+
+
+def _masks(bits: np.ndarray) -> np.ndarray:
+    weights = (np.int64(1) << np.arange(bits.shape[1], dtype=np.int64))
+    return (bits.astype(np.int64) * weights).sum(axis=1)
+
+
+def _sign_sum(indices: np.ndarray, z_masks, coeffs) -> np.ndarray:
+    """``sum_t coeffs[t] * (-1)^{popcount(indices AND z_t)}`` for an array of basis indices."""
+    out = np.zeros(indices.shape, dtype=complex)
+    for z, c in zip(z_masks, coeffs, strict=True):
+        parity = np.bitwise_count(indices & z) & 1
+        out += c * (1 - 2 * parity.astype(np.float64))
+    return out
+
+
+def _real_if_possible(values: np.ndarray) -> np.ndarray:
+    if np.all(values.imag == 0):
+        return np.ascontiguousarray(values.real)
+    return values
+
+
+@dataclass(frozen=True)
+class _LocalGroup:
+    """A flip group acting on the qubits ``support`` (ascending); ``updates`` = (dest, src, phase) slices."""
+
+    support: tuple[int, ...]
+    updates: tuple[tuple[tuple, tuple, complex], ...]
+
+
+@dataclass(frozen=True)
+class _GatherGroup:
+    x_mask: int
+    phase: object  # d(c XOR x) for every destination index c, on the engine's device
+
+
+class PauliSum:
+    """``H = sum_t c_t P_t`` applied to state vectors without building a matrix.
+
+    Parameters
+    ----------
+    op : SparsePauliOp
+        The operator, kept as ``.op`` (any coefficients; Hermiticity is checked by the callers that need it).
+    engine : "numpy" | "torch"
+    device : torch device string for ``engine="torch"`` ("cpu", "cuda", "auto").
+    precision : "double" (complex128) or "single" (complex64, for GPU speed).
+    local_limit : groups touching at most this many qubits use strided slices; wider ones use a gather.
+    """
+
+    def __init__(self, op: SparsePauliOp, *, engine: str = "numpy", device: str = "cpu",
+                 precision: str = "double", local_limit: int = 10):
+        if engine not in ("numpy", "torch"):
+            raise ValueError(f"unknown engine {engine!r}; expected 'numpy' or 'torch'")
+        if precision not in ("double", "single"):
+            raise ValueError(f"unknown precision {precision!r}; expected 'double' or 'single'")
+        self.op = op
+        self.num_qubits = op.num_qubits
+        self.dim = 2**self.num_qubits
+        self.engine = engine
+        self.precision = precision
+        if engine == "torch":
+            from qdyn.devices import resolve_device
+
+            self.device = resolve_device(device)
+        else:
+            self.device = "cpu"
+        self._build(op.simplify(atol=0), local_limit)
+
+    # construction ---------------------------------------------------------------------------------------
+    def _build(self, op: SparsePauliOp, local_limit: int) -> None:
+        n = self.num_qubits
+        x_masks = _masks(op.paulis.x)
+        z_masks = _masks(op.paulis.z)
+        coeffs = _term_phases(op)
+        self.diagonal = None
+        self.local_groups: list[_LocalGroup] = []
+        self.gather_groups: list[_GatherGroup] = []
+        for x in np.unique(x_masks):
+            sel = x_masks == x
+            zs, cs = z_masks[sel], coeffs[sel]
+            union = int(x) | int(np.bitwise_or.reduce(zs))
+            support = tuple(q for q in range(n) if (union >> q) & 1)
+            if len(support) <= local_limit:
+                group = self._local_group(int(x), zs, cs, support)
+                if group.updates:
+                    self.local_groups.append(group)
+            elif x == 0:
+                self.diagonal = self._to_engine(_real_if_possible(self._full_phase(zs, cs)))
+            else:
+                # stored in destination order: out[c] += d(c XOR x) psi[c XOR x]
+                dest_phase = self._full_phase(zs, cs)[np.arange(self.dim, dtype=np.int64) ^ int(x)]
+                self.gather_groups.append(_GatherGroup(int(x), self._to_engine(dest_phase)))
+        self._index = None
+        if self.gather_groups:
+            self._index = self._to_engine(np.arange(self.dim, dtype=np.int64))
+
+    def _full_phase(self, zs, cs) -> np.ndarray:
+        out = np.empty(self.dim, dtype=complex)
+        for start in range(0, self.dim, _PARITY_CHUNK):
+            idx = np.arange(start, min(start + _PARITY_CHUNK, self.dim), dtype=np.int64)
+            out[start:start + idx.size] = _sign_sum(idx, zs, cs)
+        return out
+
+    def _local_group(self, x: int, zs, cs, support) -> _LocalGroup:
+        k = len(support)
+        assignments = np.arange(2**k, dtype=np.int64)
+        # source basis index restricted to the support bits
+        local_index = np.zeros_like(assignments)
+        for j, q in enumerate(support):
+            local_index |= ((assignments >> j) & 1) << q
+        phases = _sign_sum(local_index, zs, cs)
+        scale = max(1.0, float(np.max(np.abs(cs))))
+        updates = []
+        for a, phase in zip(assignments, phases, strict=True):
+            if abs(phase) <= 1e-14 * scale:
+                continue
+            src = tuple(int((a >> j) & 1) for j in range(k))
+            dest = tuple(b ^ ((x >> q) & 1) for b, q in zip(src, support, strict=True))
+            value = phase.real if phase.imag == 0 else complex(phase)
+            updates.append((self._slice(support, dest), self._slice(support, src), value))
+        return _LocalGroup(support, tuple(updates))
+
+    def _slice(self, support, bits) -> tuple:
+        # Axes of the view (see _view): most significant block first; the qubit axes appear in
+        # descending qubit order, each preceded by the block of qubits above it.
+        index = []
+        for q, b in sorted(zip(support, bits, strict=True), reverse=True):
+            index += [slice(None), b]
+        return tuple(index)
+
+    @staticmethod
+    def _view_shape(n: int, support) -> tuple[int, ...]:
+        shape = []
+        top = n
+        for q in sorted(support, reverse=True):
+            shape += [2 ** (top - q - 1), 2]
+            top = q
+        shape.append(2**top)
+        return tuple(shape)
+
+    def _to_engine(self, array: np.ndarray):
+        if self.engine == "numpy":
+            if self.precision == "single":
+                return array.astype(np.complex64 if np.iscomplexobj(array) else np.float32)
+            return array
+        import torch
+
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        if tensor.is_floating_point():
+            tensor = tensor.to(torch.float64 if self.precision == "double" else torch.float32)
+        elif tensor.is_complex():
+            tensor = tensor.to(torch.complex128 if self.precision == "double" else torch.complex64)
+        return tensor.to(self.device)
+
+    # application ----------------------------------------------------------------------------------------
+    def asarray(self, psi):
+        """``psi`` converted to this engine's array type, dtype and device."""
+        if self.engine == "numpy":
+            dtype = np.complex128 if self.precision == "double" else np.complex64
+            return np.asarray(psi, dtype=dtype)
+        import torch
+
+        dtype = torch.complex128 if self.precision == "double" else torch.complex64
+        if isinstance(psi, torch.Tensor):
+            return psi.to(device=self.device, dtype=dtype)
+        return torch.as_tensor(np.asarray(psi), device=self.device).to(dtype)
+
+    def apply(self, psi):
+        """Return ``H psi`` for a state of shape ``(2**n,)`` or a batch of shape ``(2**n, m)``."""
+        psi = self.asarray(psi)
+        if psi.shape[0] != self.dim:
+            raise ValueError(f"psi has leading dimension {psi.shape[0]}, expected {self.dim} "
+                             f"for {self.num_qubits} qubits")
+        trailing = tuple(psi.shape[1:])
+        expand = (slice(None),) + (None,) * len(trailing)
+        if self.diagonal is not None:
+            out = self.diagonal[expand] * psi
+        elif self.engine == "numpy":
+            out = np.zeros_like(psi)
+        else:
+            import torch
+
+            out = torch.zeros_like(psi)
+        for group in self.local_groups:
+            shape = self._view_shape(self.num_qubits, group.support) + trailing
+            src_view = psi.reshape(shape)
+            out_view = out.reshape(shape)
+            for dest, src, phase in group.updates:
+                out_view[dest] += phase * src_view[src]
+        for group in self.gather_groups:
+            out += group.phase[expand] * psi[self._index ^ group.x_mask]
+        return out
+
+    __matmul__ = apply
+
+    def expectation(self, psi) -> float | complex:
+        """``<psi|H|psi>`` (real part when the imaginary part is below 1e-12 of the norm)."""
+        psi = self.asarray(psi)
+        value = complex((psi.conj() * self.apply(psi)).sum())
+        return value.real if abs(value.imag) <= 1e-12 * max(1.0, abs(value)) else value
+
+    def linear_operator(self):
+        """A ``scipy.sparse.linalg.LinearOperator`` (numpy arrays in and out, any engine)."""
+        from scipy.sparse.linalg import LinearOperator
+
+        def matvec(v):
+            out = self.apply(v.reshape(self.dim, -1) if v.ndim > 1 else v)
+            if self.engine == "torch":
+                out = out.cpu().numpy()
+            return np.asarray(out, dtype=complex).reshape(v.shape)
+
+        return LinearOperator((self.dim, self.dim), matvec=matvec, dtype=complex)
+
+
+def as_pauli_sum(H, *, engine: str = "numpy", device: str = "cpu", precision: str = "double",
+                 hermitian: bool = True) -> PauliSum:
+    """``H`` as a :class:`PauliSum` (returned as is when it already is one on the requested engine)."""
+    if isinstance(H, PauliSum):
+        if H.engine != engine or (engine == "torch" and H.device != device and device != "auto"):
+            raise ValueError(f"H is a PauliSum on engine={H.engine!r}/device={H.device!r}, "
+                             f"but engine={engine!r}/device={device!r} was asked for")
+        return H
+    from qdyn.operators import as_pauli_op
+
+    return PauliSum(as_pauli_op(H, hermitian=hermitian), engine=engine, device=device, precision=precision)
+
+
+def engine_for_device(device: str) -> tuple[str, str]:
+    """Map a user ``device`` to ``(engine, device)``: the CPU runs numpy, a GPU runs torch.
+
+    ``"auto"`` takes the GPU when one works and the numpy CPU path otherwise; ``"torch-cpu"`` forces torch on the
+    CPU (for testing the torch path without a GPU).
+    """
+    from qdyn.devices import resolve_device
+
+    if device == "torch-cpu":
+        return "torch", "cpu"
+    resolved = resolve_device(device)
+    return ("numpy", "cpu") if resolved == "cpu" else ("torch", resolved)
