@@ -1,0 +1,1 @@
+"""Open quantum systems: Lindbladians, exact references, POVM formulation (being built)."""

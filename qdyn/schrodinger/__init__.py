@@ -1,0 +1,1 @@
+"""1D Schrodinger eigenproblems: exact, classical and PINN solvers (being built)."""
