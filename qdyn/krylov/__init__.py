@@ -1,1 +1,29 @@
-"""Real-time Krylov eigenvalue extraction: VQPE, UVQPE, ODMD, matrix pencil (see issue: being built)."""
+"""Real-time Krylov eigenvalue extraction: VQPE, UVQPE, ODMD and the matrix pencil, on every backend.
+
+Data apart from solvers::
+
+    data = qdyn.krylov.acquire(H, refs, times, backend="exact")      # overlap rows s(t), h(t) + errors
+    result = qdyn.krylov.solve(data, method="vqpe", threshold="auto")  # energies, rank, cond(S), history
+
+References: Klymko et al., PRX Quantum 3, 020323 (2022); Shen et al., Quantum 7, 1066 (2023).
+"""
+
+from qdyn.krylov.acquire import acquire
+from qdyn.krylov.data import KrylovData, krylov_matrices, time_grid
+from qdyn.krylov.solvers import METHODS, KrylovResult, auto_threshold, solve
+from qdyn.krylov.timestep import bound, check_aliasing, choose_dt
+
+__all__ = [
+           "METHODS",
+           "KrylovData",
+           "KrylovResult",
+           "acquire",
+           "auto_threshold",
+           "bound",
+           "check_aliasing",
+           "choose_dt",
+           "krylov_matrices",
+           "solve",
+           "time_grid",
+]
+

@@ -1,0 +1,198 @@
+"""Acquisition of real-time Krylov data on every backend.
+
+``acquire(H, refs, times, backend=...)`` returns a :class:`~qdyn.krylov.data.KrylovData` with
+``s[a, b, m] = <phi_a|exp(-i H t_m)|phi_b>`` and ``h[a, b, m] = <phi_a|H exp(-i H t_m)|phi_b>``.
+
+Backends
+--------
+* ``"exact"``: the exact engine's Chebyshev propagator (:func:`qdyn.exact.evolve`).
+* ``"trotter"``: product formulas applied exactly term by term (:func:`qdyn.exact.trotter_evolve`), ``steps`` per
+  ``dt`` so that the data stays Toeplitz in the Trotter unitary.
+* ``"shots"``: exact (or Trotter) overlaps plus the binomial noise of Hadamard tests with ``shots`` shots each:
+  the ancilla gives ``+1`` with probability ``(1 + Re s)/2`` (``(1 + Im s)/2`` for the ``Y`` test), so the estimate
+  has standard error ``sqrt((1 - (Re s)^2)/shots)``. ``h`` is measured term by term, ``h = sum_j c_j <phi|P_j U|phi>``.
+* ``"lindblad"``: overlaps under decoherence through QuTiP (see :mod:`qdyn.krylov.lindblad`).
+* anything else (``"statevector"``, ``"aer"``, ``"fake:<Name>"``, ``"ibm:<name>"``, a backend object): Hadamard-test
+  circuits on that target of :mod:`qdyn.circuits` (see :mod:`qdyn.krylov.circuit_data`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from qiskit.quantum_info import SparsePauliOp
+
+from qdyn.errors import check_int, check_state
+from qdyn.krylov.data import KrylovData, check_times
+from qdyn.operators import as_pauli_op, spectral_bounds
+from qdyn.results import Resources, Stopwatch, make_metadata
+from qdyn.seeding import make_rng
+
+__all__ = ["acquire", "normalise_refs", "normalise_trotter"]
+
+_ENGINE_BACKENDS = ("exact", "trotter", "shots")
+
+
+def normalise_refs(refs, n_qubits: int) -> np.ndarray:
+    """References as a ``(R, 2**n)`` complex array; each must be a normalised state of ``n_qubits`` qubits."""
+    if isinstance(refs, np.ndarray) and refs.ndim == 1:
+        refs = [refs]
+    elif isinstance(refs, np.ndarray) and refs.ndim == 2:
+        refs = list(refs)
+    elif not isinstance(refs, list | tuple) or len(refs) == 0:
+        raise TypeError("refs must be a state vector, a list of state vectors or a (R, 2**n) array")
+    return np.stack([check_state(r, n_qubits, name=f"refs[{i}]") for i, r in enumerate(refs)])
+
+
+def normalise_trotter(trotter) -> dict | None:
+    """``None`` or ``{"steps": r, "order": p}`` (``r`` product-formula steps per ``dt``, order ``p``)."""
+    if trotter is None:
+        return None
+    if not isinstance(trotter, dict) or set(trotter) - {"steps", "order"}:
+        raise TypeError("trotter must be None or a dict with keys 'steps' (per dt) and 'order'")
+    steps = check_int("trotter['steps']", trotter.get("steps", 1), minimum=1)
+    order = check_int("trotter['order']", trotter.get("order", 2), minimum=1)
+    if order != 1 and order % 2:
+        raise ValueError(f"trotter['order'] must be 1 or even, got {order}")
+    return {"steps": steps, "order": order}
+
+
+def _trajectories(op: SparsePauliOp, refs: np.ndarray, times: np.ndarray, dt: float, trotter, bounds, progress):
+    """``psi[b, m] = U(t_m) phi_b`` for every reference, exact or Trotterised."""
+    from tqdm.auto import tqdm
+
+    from qdyn.exact import evolve, trotter_evolve
+
+    out = np.empty((refs.shape[0], times.size, refs.shape[1]), dtype=complex)
+    for b in tqdm(range(refs.shape[0]), desc="krylov rows", disable=not progress):
+        if trotter is None:
+            out[b] = evolve(op, refs[b], times, bounds=bounds)
+        else:
+            state = refs[b]
+            out[b, 0] = state
+            for m in range(1, times.size):
+                state = trotter_evolve(op, state, dt, steps=trotter["steps"], order=trotter["order"])
+                out[b, m] = state
+    return out
+
+
+def _pauli_terms(op: SparsePauliOp):
+    from qdyn.exact import PauliSum
+
+    return [(PauliSum(SparsePauliOp(p)), float(c.real)) for p, c in zip(op.paulis, op.coeffs, strict=True)]
+
+
+def _hadamard_estimate(values: np.ndarray, shots: int, rng, *, real_only_lag0: bool):
+    """Binomial Hadamard-test estimates of complex ``values`` (|Re|, |Im| <= 1) and their standard errors."""
+    def sample(x):
+        p = np.clip((1 + x) / 2, 0.0, 1.0)
+        est = 2 * rng.binomial(shots, p) / shots - 1
+        return est, np.sqrt(np.clip(1 - x**2, 0, None) / shots)
+
+    re, re_err = sample(values.real)
+    im, im_err = sample(values.imag)
+    if real_only_lag0:  # diagonal lag-0 elements are real by Hermiticity: no Y test is run
+        for a in range(values.shape[0]):
+            im[a, a, ..., 0] = 0.0
+            im_err[a, a, ..., 0] = 0.0
+    return re + 1j * im, re_err + 1j * im_err
+
+
+def _hermitian_lag0(rows: np.ndarray) -> np.ndarray:
+    """Make the lag-0 block Hermitian (it is by definition; noisy estimates are averaged with their adjoint)."""
+    rows = rows.copy()
+    rows[:, :, 0] = (rows[:, :, 0] + rows[:, :, 0].conj().T) / 2
+    return rows
+
+
+def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotter: dict | None = None,
+            seed=None, with_h: bool = True, dephasing: float = 0.0, damping: float = 0.0,
+            progress: bool = False) -> KrylovData:
+    """Measure the Krylov overlap rows ``s`` (and ``h``) of ``H`` from ``refs`` on the grid ``times``.
+
+    Parameters
+    ----------
+    H : Hamiltonian (any operator accepted by :func:`qdyn.operators.as_pauli_op`), energies in the units of ``1/t``.
+    refs : a normalised state vector or a list of them (multi-reference Krylov).
+    times : uniform grid ``t_m = m dt``, ``m = 0..M-1`` (VQPE of dimension K needs ``M >= K``, UVQPE ``M >= K+1``).
+    backend : ``"exact" | "trotter" | "shots" | "lindblad"`` or a circuit target (name or backend object).
+    shots : shots per Hadamard-test circuit (required by ``"shots"``; optional for circuit targets).
+    trotter : ``{"steps": r, "order": p}``, ``r`` product-formula steps per ``dt`` (``"trotter"``, circuits).
+    seed : int, Generator or None; recorded in the metadata.
+    with_h : also measure ``h`` (needed by VQPE; UVQPE, ODMD and the matrix pencil need only ``s``).
+    dephasing, damping : per-qubit rates of ``Z`` dephasing and amplitude damping (``"lindblad"`` only).
+    """
+    op = as_pauli_op(H)
+    n = op.num_qubits
+    refs = normalise_refs(refs, n)
+    times, dt = check_times(times)
+    trotter = normalise_trotter(trotter)
+    if not isinstance(with_h, bool):
+        raise TypeError("with_h must be True or False")
+    if (dephasing or damping) and backend != "lindblad":
+        raise ValueError("dephasing and damping apply only to backend='lindblad'")
+    if isinstance(backend, str) and backend == "lindblad":
+        from qdyn.krylov.lindblad import acquire_lindblad
+
+        return acquire_lindblad(op, refs, times, dt, dephasing=dephasing, damping=damping, with_h=with_h,
+                                seed=seed)
+    if not (isinstance(backend, str) and backend in _ENGINE_BACKENDS):
+        from qdyn.krylov.circuit_data import acquire_circuits
+
+        return acquire_circuits(op, refs, times, dt, target=backend, shots=shots, trotter=trotter, seed=seed,
+                                with_h=with_h, progress=progress)
+    if backend == "trotter" and trotter is None:
+        raise ValueError("backend='trotter' needs trotter={'steps': r, 'order': p}")
+    if backend == "shots":
+        shots = check_int("shots", shots, minimum=1) if shots is not None else None
+        if shots is None:
+            raise ValueError("backend='shots' needs shots=<shots per Hadamard-test circuit>")
+    elif shots is not None:
+        raise ValueError(f"shots applies to backend='shots' or circuit targets, not {backend!r}")
+    rng, recorded_seed = make_rng(seed)
+    bounds = spectral_bounds(op, method="lanczos")
+    n_refs, n_times = refs.shape[0], times.size
+
+    with Stopwatch() as clock:
+        psi = _trajectories(op, refs, times, dt, trotter, bounds, progress)
+        s = np.einsum("ai,bmi->abm", refs.conj(), psi)
+        h = None
+        n_circuits = 0
+        if backend == "shots":
+            n_elements = n_refs * n_refs * n_times
+            s, s_err = _hadamard_estimate(s, shots, rng, real_only_lag0=True)
+            n_circuits += 2 * n_elements - n_refs
+        else:
+            s_err = np.zeros_like(s)
+        h_err = None
+        if with_h:
+            if backend == "shots":
+                terms = _pauli_terms(op)
+                h = np.zeros_like(s)
+                h_err = np.zeros_like(s)
+                for pauli, c in terms:
+                    g = np.einsum("ai,bmi->abm", pauli.apply(refs.T).T.conj(), psi)
+                    if not pauli.op.paulis[0].x.any() and not pauli.op.paulis[0].z.any():
+                        h += c * s  # the identity term rescales the measured overlaps; no extra circuit
+                        h_err += abs(c) * s_err
+                        continue
+                    est, err = _hadamard_estimate(g, shots, rng, real_only_lag0=True)
+                    h += c * est
+                    h_err = np.sqrt(h_err.real**2 + (c * err.real) ** 2) + 1j * np.sqrt(
+                        h_err.imag**2 + (c * err.imag) ** 2)
+                    n_circuits += 2 * n_refs * n_refs * n_times - n_refs
+            else:
+                from qdyn.exact import PauliSum
+
+                h_refs = PauliSum(op).apply(refs.T).T
+                h = np.einsum("ai,bmi->abm", h_refs.conj(), psi)
+                h_err = np.zeros_like(h)
+        s = _hermitian_lag0(s)
+        h = _hermitian_lag0(h) if h is not None else None
+
+    steps_per_dt = trotter["steps"] if trotter else 1
+    resources = Resources(evolutions=n_refs * (n_times - 1) * steps_per_dt, circuits=n_circuits,
+                          shots=n_circuits * (shots or 0), wall_time=clock.elapsed)
+    metadata = make_metadata(seed=recorded_seed, backend=backend, trotter=trotter, shots=shots,
+                             n_refs=n_refs, n_times=n_times, dt=dt)
+    return KrylovData(times=times, dt=dt, s=s, h=h, s_err=s_err, h_err=h_err, bounds=tuple(map(float, bounds)),
+                      backend=backend, resources=resources, metadata=metadata)
