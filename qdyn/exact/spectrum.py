@@ -20,7 +20,7 @@ from qdyn.seeding import make_rng
 
 __all__ = ["Eigenpairs", "ground_state", "expectation", "extreme_eigenvalues", "sector_indices"]
 
-DENSE_LIMIT = 4096  # largest (sub)space handled by dense eigh
+DENSE_LIMIT = 1024  # largest (sub)space handled by dense eigh (O(dim^3) time)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def ground_state(H, k: int = 1, *, hamming_weight: int | None = None, method: st
                  device: str = "cpu", tol: float = 1e-12, seed=None) -> Eigenpairs:
     """The ``k`` lowest eigenpairs of the Hermitian ``H``.
 
-    ``method``: ``"dense"`` (eigh), ``"lanczos"`` (matrix-free eigsh) or ``"auto"`` (dense up to a 4096-dim
+    ``method``: ``"dense"`` (eigh), ``"lanczos"`` (matrix-free eigsh) or ``"auto"`` (dense up to a 1024-dim
     space). ``seed`` draws the Lanczos start vector. ``device`` runs the matrix-vector products ("cpu" = numpy,
     "cuda"/"auto" = torch).
     """
@@ -135,7 +135,7 @@ def extreme_eigenvalues(H, *, exact: bool = False, seed=0) -> tuple[float, float
     larger of the two residual norms as ``err``.
     """
     op = as_pauli_sum(H)
-    if op.dim <= 1024:
+    if op.dim <= DENSE_LIMIT:
         matrix = op.op.to_matrix()
         values = np.linalg.eigvalsh((matrix + matrix.conj().T) / 2)
         return float(values[0]), float(values[-1]), 0.0
