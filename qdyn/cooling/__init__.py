@@ -1,1 +1,52 @@
-"""Dynamical cooling with a QSP shifted-sign Hamiltonian, and state-preparation baselines (being built)."""
+"""Dynamical cooling with a QSP shifted-sign Hamiltonian, and ground-state-preparation baselines.
+
+* :mod:`qdyn.cooling.polynomials` -- erf-based shifted-sign polynomials (Chebyshev) and Fourier series;
+* :mod:`qdyn.cooling.phases` -- QSP phase factors (Newton on symmetric QSP; Levenberg-Marquardt check);
+* :mod:`qdyn.cooling.driver` -- :func:`cool`, with ``"exact"``, ``"poly"`` and ``"circuit"`` backends;
+* :mod:`qdyn.cooling.baselines` -- adiabatic preparation, eigenstate filtering, imaginary-time evolution;
+* :mod:`qdyn.cooling.problems` -- normalisation and test Hamiltonians.
+"""
+
+from qdyn.cooling.driver import cool
+from qdyn.cooling.phases import (
+    PhaseSolverError,
+    QSPPhases,
+    qsp_response,
+    solve_phases,
+    solve_phases_lm,
+    solve_phases_newton,
+)
+from qdyn.cooling.polynomials import (
+    ChebyshevSeries,
+    FourierSeries,
+    erf_polynomial,
+    fourier_sign_series,
+    sign_polynomial,
+)
+from qdyn.cooling.problems import (
+    default_perturbation,
+    j1j2_ring,
+    normalise_hamiltonian,
+    ring_with_field,
+)
+from qdyn.cooling.result import CoolingResult
+
+__all__ = [
+    "ChebyshevSeries",
+    "CoolingResult",
+    "FourierSeries",
+    "PhaseSolverError",
+    "QSPPhases",
+    "cool",
+    "default_perturbation",
+    "erf_polynomial",
+    "fourier_sign_series",
+    "j1j2_ring",
+    "normalise_hamiltonian",
+    "qsp_response",
+    "ring_with_field",
+    "sign_polynomial",
+    "solve_phases",
+    "solve_phases_lm",
+    "solve_phases_newton",
+]
