@@ -1,0 +1,97 @@
+"""QSP phases: rebuild to 1e-12 at degree 1001, agreement of two solvers to degree 301, conventions, errors."""
+
+import numpy as np
+import pytest
+
+from qdyn.cooling import (
+    PhaseSolverError,
+    qsp_response,
+    sign_polynomial,
+    solve_phases_lm,
+    solve_phases_newton,
+)
+from qdyn.cooling.phases import _verify
+
+
+def _sign_of_degree(target_degree):
+    """The sign polynomial (delta = 1e-6) whose degree is closest to ``target_degree``."""
+    lo, hi = 1e-3, 0.9
+    for _ in range(40):  # bisection on eps: degree decreases with eps
+        mid = np.sqrt(lo * hi)
+        if sign_polynomial(mid, 1e-6).degree > target_degree:
+            lo = mid
+        else:
+            hi = mid
+    return sign_polynomial(hi, 1e-6)
+
+
+def _independent_response(phases, x):
+    """Reference: the QSP unitary built with scipy's expm of the generators, one matrix per point."""
+    from scipy.linalg import expm
+
+    z, xx = np.diag([1.0, -1.0]), np.array([[0.0, 1.0], [1.0, 0.0]])
+    out = []
+    for xv in x:
+        w = expm(1j * np.arccos(xv) * xx)
+        u = expm(1j * phases[0] * z)
+        for phi in phases[1:]:
+            u = u @ w @ expm(1j * phi * z)
+        out.append(u[0, 0])
+    return np.array(out)
+
+
+def test_degree_1001_rebuilds_to_1e12():
+    p = _sign_of_degree(1001)
+    assert 950 <= p.degree <= 1051
+    phases = solve_phases_newton(p)
+    # the solver's own check used >= 2d points; re-check here on a fresh grid including the endpoints
+    x = np.cos(np.linspace(0, np.pi, 2 * p.degree + 3))
+    assert np.max(np.abs(qsp_response(phases.phases, x).imag - p(x))) <= 1e-12
+    assert phases.max_error <= 1e-12 and phases.n_check_points >= 2 * p.degree
+    assert np.allclose(phases.phases, phases.phases[::-1], atol=0)  # symmetric
+
+
+def test_response_against_expm_reference():
+    p = sign_polynomial(0.3, 1e-4)
+    phases = solve_phases_newton(p).phases
+    x = np.linspace(-1, 1, 41)
+    ref = _independent_response(phases, x)
+    assert np.max(np.abs(ref.imag - p(x))) <= 1e-12  # rounding of ~2d products of 2x2 matrices
+
+
+@pytest.mark.parametrize("degree", [21, 101, 301])
+def test_newton_and_levenberg_marquardt_agree(degree):
+    p = _sign_of_degree(degree)
+    a, b = solve_phases_newton(p), solve_phases_lm(p)
+    # the symmetric solution near Phi = 0 is unique: the phases themselves agree (conditioning ~ d * 1e-14)
+    assert np.max(np.abs(a.phases - b.phases)) <= 1e-9
+    assert a.max_error <= 1e-12 and b.max_error <= 1e-12
+
+
+def test_qsvt_convention_real_part_rebuilds():
+    p = sign_polynomial(0.1, 1e-6)
+    phases = solve_phases_newton(p, convention="qsvt")
+    x = np.linspace(-1, 1, 501)
+    # reference: Re <0|U_R(x, Psi)|0> must equal p(x); Psi and -Psi give complex-conjugate responses
+    assert np.max(np.abs(qsp_response(phases.phases, x, "qsvt").real - p(x))) <= 1e-12
+    assert np.allclose(qsp_response(-phases.phases, x, "qsvt"), np.conj(qsp_response(phases.phases, x, "qsvt")))
+
+
+def test_failed_verification_is_an_error():
+    p = sign_polynomial(0.3, 1e-4)
+    good = solve_phases_newton(p).phases
+    with pytest.raises(PhaseSolverError, match="rebuild"):
+        _verify(good + 1e-6, p.coeffs, "wx", 1e-12, "test", 0)
+
+
+def test_bad_polynomials():
+    with pytest.raises(ValueError, match="parity"):
+        solve_phases_newton(np.array([0.1, 0.2, 0.1]))
+    with pytest.raises(ValueError, match=r"\|p\(x\)\| < 1"):
+        solve_phases_newton(np.array([0.0, 1.2]))
+    with pytest.raises(ValueError, match="max_degree"):
+        solve_phases_newton(sign_polynomial(0.3, 1e-4), max_degree=5)
+    with pytest.raises(PhaseSolverError, match="converge"):
+        solve_phases_newton(sign_polynomial(0.1, 1e-12), max_iter=2)
+    with pytest.raises(ValueError, match="convention"):
+        solve_phases_newton(sign_polynomial(0.3, 1e-4), convention="gqsp")
