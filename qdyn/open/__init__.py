@@ -7,7 +7,11 @@ amplitude damping relaxes towards ``|1>`` (``<Z> -> -1``). Qubit order is qdyn's
   :func:`amplitude_damping`, :func:`dephasing`, :func:`driven_damped_qubit`);
 * exact references: the vectorised :class:`Liouvillian` propagator (numpy, torch on CPU/GPU),
   :func:`evolve_density`, :func:`steady_state_density`, and QuTiP's :func:`qutip_mesolve` /
-  :func:`qutip_steadystate`.
+  :func:`qutip_steadystate`;
+* the POVM probability formulation: :class:`POVM` (``"tetra"``, ``"pauli4"``, custom), ``rho <-> P``,
+  :class:`POVMLindbladian` (local ``4^k x 4^k`` tensors, ``apply``, ``matrix``, the batched
+  :meth:`POVMLindbladian.connections` used by the neural solvers), exact POVM-space dynamics
+  (:func:`evolve_povm`: trapezoid and adaptive ODE), :func:`povm_steady_state`, :func:`physicality`.
 """
 
 from qdyn.open.density import as_density_matrix, expectation, purity
@@ -27,27 +31,42 @@ from qdyn.open.models import (
                                    driven_damped_qubit,
                                    square_lattice_bonds,
 )
+from qdyn.open.povm import POVM, check_distribution, index_to_strings, strings_to_index
+from qdyn.open.povm_dynamics import Physicality, POVMEvolution, evolve_povm, physicality, povm_steady_state
+from qdyn.open.povm_lindbladian import Connections, POVMLindbladian, POVMTerm
 from qdyn.open.reference import qutip_mesolve, qutip_steadystate
 
 __all__ = [
+                                   "POVM",
+                                   "Connections",
                                    "DensityEvolution",
                                    "Lindbladian",
                                    "Liouvillian",
                                    "LocalTerm",
+                                   "POVMEvolution",
+                                   "POVMLindbladian",
+                                   "POVMTerm",
+                                   "Physicality",
                                    "amplitude_damping",
                                    "as_density_matrix",
+                                   "check_distribution",
                                    "dephasing",
                                    "dissipative_ising",
                                    "dissipative_xyz",
                                    "driven_damped_qubit",
                                    "evolve_density",
+                                   "evolve_povm",
                                    "expectation",
+                                   "index_to_strings",
                                    "liouvillian_matrix",
                                    "pauli_on",
+                                   "physicality",
+                                   "povm_steady_state",
                                    "purity",
                                    "qutip_mesolve",
                                    "qutip_steadystate",
                                    "sigma_minus",
                                    "square_lattice_bonds",
                                    "steady_state_density",
+                                   "strings_to_index",
 ]
