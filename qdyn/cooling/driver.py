@@ -4,23 +4,29 @@ Each step ``k`` evolves the state for a time ``t_k`` under
 
     G_k = f_{mu_k}(H) + lam_k V,      f_mu(E) ~ sign(E - mu),
 
-with ``mu_k`` lowered from above the spectrum to between ``E_0`` and ``E_1``. ``f_mu`` splits the spectrum into two
-bands near -1 and +1; inside a band transitions conserve the transformed energy, so ``lam V`` moves weight along
-a band while the gap of about 2 suppresses jumps across it; as ``mu`` sweeps down, levels leaving the lower band
-push its weight down to the lowest vector of the band. With ``mu`` fixed the weight below ``mu`` is conserved up
+with ``mu_k`` lowered from above the spectrum to between ``E_0`` and ``E_1``. ``f_mu`` splits the spectrum
+into two
+bands near -1 and +1; inside a band transitions conserve the transformed energy, so ``lam V`` moves weight
+along
+a band while the gap of about 2 suppresses jumps across it; as ``mu`` sweeps down, levels leaving the lower
+band
+push its weight down to the lowest vector of the band. With ``mu`` fixed the weight below ``mu`` is
+conserved up
 to ``O(lam)``.
 
 Backends (all count queries the same way, see below):
 
-* ``"exact"``: ``f_mu(E) = erf((E - mu)/eps)`` through the eigendecomposition of ``H``; ``e^{-i G t}`` by dense
+* ``"exact"``: ``f_mu(E) = erf((E - mu)/eps)`` through the eigendecomposition of ``H``; ``e^{-i G t}`` by
+dense
   diagonalisation (``n <= 12``).
 * ``"poly"``: ``f_mu(H) = p((H - mu)/alpha)``, ``p`` the odd Chebyshev polynomial of :func:`erf_polynomial`
   (``|p - erf| <= delta``, ``alpha = 2``), applied matrix-free by its three-term recurrence on
   :class:`qdyn.exact.PauliSum`; ``e^{-i G t}`` by a Chebyshev (Jacobi-Anger) propagator in ``G``.
-* ``"circuit"``: as ``"poly"``, but every ``p(A) v`` is the post-selected output of a simulated QSVT circuit on a
+* ``"circuit"``: as ``"poly"``, but every ``p(A) v`` is the post-selected output of a simulated QSVT
+circuit on a
   block encoding of ``A`` (:mod:`qdyn.circuits.qsp_cooling`); post-selection probabilities are recorded.
 
-Query accounting: ``e^{-i G t}`` needs ``m(t) = len(chebyshev_coefficients(r t))`` applications of ``G``
+Query accounting: ``e^{-i G t}`` needs ``m(t) = len(chebyshev_coefficients(r t)) - 1`` applications of ``G``
 (``r = 1 + lam ||V||_1`` bounds ``||G||``), i.e. queries to a block encoding of ``G``; each costs ``deg p``
 queries to the block encoding of ``H`` and one to ``V``. So a step spends ``m deg p`` H-queries and ``m``
 V-queries; the exact backend reports what the polynomial route would spend.
@@ -135,7 +141,8 @@ class _PolyStep:
 
 
 def _applications(radius: float, t: float, tol: float) -> int:
-    return int(chebyshev_coefficients(radius * t, tol=tol).size)
+    """Applications of ``G`` in the Chebyshev propagator for ``e^{-i G t}`` (``T_0`` is free)."""
+    return int(chebyshev_coefficients(radius * t, tol=tol).size) - 1
 
 
 def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float = 0.15, delta: float = 1e-6,
@@ -151,7 +158,8 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
     V : perturbation on the same qubits (default ``-sum X_i / n``); ``refresh_v=True`` draws a random
         single-site field ``V`` every step instead (this only thermalises; kept as an option).
     psi0 : initial state (default ``|+...+>``, the ground state of the default ``V``).
-    steps : number ``d`` of cooling steps; ``schedule`` gives ``mu_k``: ``"linear"`` from ``mu_start`` (default
+    steps : number ``d`` of cooling steps; ``schedule`` gives ``mu_k``: ``"linear"`` from ``mu_start``
+    (default
         ``E_max + 0.1``, capped at 1) to ``mu_end`` (default ``(E_0 + E_1)/2``), a callable ``(k, steps)``, or
         an array of ``steps`` values, all inside [-1, 1].
     lam : strength of ``V``; ``ramp_steps`` extra steps at ``mu_end`` lower it linearly to 0.
@@ -221,7 +229,10 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
         from qdyn.circuits.qsp_cooling import qsvt_filter
 
         apply_filter = qsvt_filter(op, poly, alpha=alpha, **(circuit_options or {}))
-    stepper = _ExactStep(spectrum, eps) if backend == "exact" else _PolyStep(h_sum, poly, alpha, tol, apply_filter)
+    if backend == "exact":
+        stepper = _ExactStep(spectrum, eps)
+    else:
+        stepper = _PolyStep(h_sum, poly, alpha, tol, apply_filter)
 
     def observe(state, mu):
         energy = float(np.real(h_sum.expectation(state)))

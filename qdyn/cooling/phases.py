@@ -128,7 +128,8 @@ def _response_and_jacobian(reduced: np.ndarray, d: int, x: np.ndarray):
         a, b = _prefix_rows(full, xs)
         values[start:start + xs.size] = a[d + 1].imag
         # dP/dphi_m = i (L_m Z R_m)_00 with column 0 of R_m = W (row 0 of L_{d-m-1})^T (R_d = I), so
-        # d Im P/dphi_m = x Re(La ra - Lb rb) - s Im(La rb - Lb ra), La/Lb = row of L_m, ra/rb = row of L_{d-m-1}
+        # d Im P/dphi_m = x Re(La ra - Lb rb) - s Im(La rb - Lb ra), La/Lb = row of L_m, ra/rb = row of
+        # L_{d-m-1}
         la, lb = a[1:], b[1:]
         ra, rb = a[d::-1], b[d::-1]
         dpos = xs * (la * ra - lb * rb).real - s * (la * rb - lb * ra).imag
@@ -181,7 +182,8 @@ def _verify(phases_wx: np.ndarray, coeffs: np.ndarray, convention: str, tol: flo
     n_check = max(2 * d + 2, 64)
     x = np.cos(np.pi * (np.arange(n_check) + 0.5) / n_check)
     phases = _to_convention(phases_wx, convention)
-    error = float(np.max(np.abs(_response_part(phases, x, convention) - np.polynomial.chebyshev.chebval(x, coeffs))))
+    target = np.polynomial.chebyshev.chebval(x, coeffs)
+    error = float(np.max(np.abs(_response_part(phases, x, convention) - target)))
     if not error <= tol:
         raise PhaseSolverError(f"{solver}: the phases rebuild the degree-{d} polynomial only to {error:.3g} "
                                f"on {n_check} points (tolerance {tol:.3g})")
@@ -232,8 +234,9 @@ def solve_phases_newton(poly, *, convention: str = "wx", tol: float = 1e-12, max
     return _verify(_full_phases(reduced, d), coeffs, convention, tol, "newton", it)
 
 
-def solve_phases_lm(poly, *, convention: str = "wx", tol: float = 1e-12, max_degree: int = 2_000) -> QSPPhases:
-    """Symmetric QSP phases by Levenberg-Marquardt least squares on ``2 ceil((d+1)/2)`` nodes (independent check)."""
+def solve_phases_lm(poly, *, convention: str = "wx", tol: float = 1e-12,
+                    max_degree: int = 2_000) -> QSPPhases:
+    """Symmetric QSP phases by Levenberg-Marquardt on ``2 ceil((d+1)/2)`` nodes (the independent check)."""
     from scipy.optimize import least_squares
 
     check_choice("convention", convention, CONVENTIONS)
@@ -256,7 +259,7 @@ def solve_phases_lm(poly, *, convention: str = "wx", tol: float = 1e-12, max_deg
 
 
 def solve_phases(poly, *, convention: str = "wx", method: str = "newton", tol: float = 1e-12) -> QSPPhases:
-    """Phases for ``poly`` (a :class:`~qdyn.cooling.polynomials.ChebyshevSeries` or Chebyshev coefficients)."""
+    """Phases for ``poly``: a :class:`~qdyn.cooling.polynomials.ChebyshevSeries` or Chebyshev coefficients."""
     check_choice("method", method, ("newton", "lm"))
     if method == "newton":
         return solve_phases_newton(poly, convention=convention, tol=tol)

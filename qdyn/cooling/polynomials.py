@@ -4,20 +4,27 @@ Chebyshev route (QSVT on a block encoding of ``A = (H - mu) / alpha``, spectrum 
 
     p(y) = c * sum_{k odd <= d} a_k T_k(y)  ~  erf(s y),
 
-with ``a_k`` the Chebyshev coefficients of ``erf(s y)`` (computed by a DCT on Chebyshev nodes) truncated at the
+with ``a_k`` the Chebyshev coefficients of ``erf(s y)`` (computed by a DCT on Chebyshev nodes) truncated at
+the
 smallest odd degree ``d`` whose coefficient tail ``sum_{k > d} |a_k|`` is below the allowed error, and
-``c <= 1`` a factor that makes ``max |p| < 1`` rigorously (``|T_k| <= 1``), as QSP requires. ``p`` is odd, so a
+``c <= 1`` a factor that makes ``max |p| < 1`` rigorously (``|T_k| <= 1``), as QSP requires. ``p`` is odd,
+so a
 symmetric QSP phase sequence exists (Gilyen, Su, Low, Wiebe, STOC 2019, Cor. 10; erf construction of the sign
 approximation: Low & Chuang, arXiv:1707.05391, Lemma 10).
 
-* :func:`erf_polynomial`: ``|p(y) - erf(s y)| <= delta`` on [-1, 1] (the smooth sign used by the cooling driver,
+* :func:`erf_polynomial`: ``|p(y) - erf(s y)| <= delta`` on [-1, 1] (the smooth sign used by the cooling
+driver,
   ``erf((E - mu) / width)`` with ``s = alpha / width``);
-* :func:`sign_polynomial`: ``|p(y) - sign(y)| <= delta`` for ``eps <= |y| <= 1`` and ``|p| <= 1`` on [-1, 1]; it is
-  :func:`erf_polynomial` with ``s = erfcinv(delta / 4) / eps`` (so ``|erf(s y) - sign(y)| <= delta / 4`` there).
+* :func:`sign_polynomial`: ``|p(y) - sign(y)| <= delta`` for ``eps <= |y| <= 1`` and ``|p| <= 1`` on [-1,
+1]; it is
+  :func:`erf_polynomial` with ``s = erfcinv(delta / 4) / eps`` (so ``|erf(s y) - sign(y)| <= delta / 4``
+  there).
   The degree grows as ``O(log(1/delta) / eps)``.
 
-Fourier route (QETU / GQSP on ``e^{-i tau H}``): :func:`fourier_sign_series` gives the Laurent coefficients of the
-trigonometric polynomial ``g(theta) ~ c * erf(s sin(theta - theta_mu))`` with ``theta = tau E``. For a spectrum
+Fourier route (QETU / GQSP on ``e^{-i tau H}``): :func:`fourier_sign_series` gives the Laurent coefficients
+of the
+trigonometric polynomial ``g(theta) ~ c * erf(s sin(theta - theta_mu))`` with ``theta = tau E``. For a
+spectrum
 with ``tau (E_max - E_min) < pi`` and ``mu`` inside it, ``theta - theta_mu`` stays in ``(-pi, pi)``, where
 ``sign(sin(theta - theta_mu)) = sign(E - mu)``; the phase does not wrap.
 """
@@ -55,7 +62,8 @@ def _check_delta(delta) -> float:
 def chebyshev_coefficients_of(func, n_nodes: int) -> np.ndarray:
     """Chebyshev interpolation coefficients of ``func`` on ``n_nodes`` first-kind nodes (one DCT-II).
 
-    ``func(x_j)`` at ``x_j = cos(pi (j + 1/2) / N)`` gives ``a_k = (2 - delta_k0)/N sum_j f_j cos(pi k (j + 1/2)/N)``.
+    ``func(x_j)`` at ``x_j = cos(pi (j + 1/2) / N)`` gives ``a_k = (2 - delta_k0)/N sum_j f_j cos(pi k (j +
+    1/2)/N)``.
     """
     n_nodes = check_int("n_nodes", n_nodes, minimum=2)
     x = np.cos(np.pi * (np.arange(n_nodes) + 0.5) / n_nodes)
@@ -128,8 +136,8 @@ def erf_polynomial(steepness: float, delta: float, *, max_degree: int = DEFAULT_
     estimate = int(2 * s * np.sqrt(np.log(8 / delta)) + 20)
     if estimate > max_degree:
         raise ValueError(
-            f"the erf polynomial with steepness {s:.4g} and delta {delta:.3g} needs degree ~{estimate}, above "
-            f"max_degree={max_degree}; increase eps (width) or delta, or raise max_degree")
+            f"the erf polynomial with steepness {s:.4g} and delta {delta:.3g} needs degree "
+            f"~{estimate}, above max_degree={max_degree}; increase eps (width) or delta, or raise max_degree")
     n_nodes = 2 * estimate + 64
     while True:
         coeffs = chebyshev_coefficients_of(lambda y: erf(s * y), n_nodes)
@@ -169,7 +177,7 @@ def sign_polynomial(eps: float, delta: float, *, max_degree: int = DEFAULT_MAX_D
 
 @dataclass(frozen=True)
 class FourierSeries:
-    """``g(theta) = sum_{k=-d}^{d} coeffs[k + d] e^{i k theta}`` (a Laurent polynomial in ``z = e^{i theta}``)."""
+    """``g(theta) = sum_{k=-d}^{d} coeffs[k + d] e^{i k theta}``, a Laurent polynomial in ``e^{i theta}``."""
 
     coeffs: np.ndarray
     tau: float
@@ -196,7 +204,8 @@ def fourier_sign_series(mu: float, eps: float, delta: float, tau: float, *,
 
     ``g(theta) = c erf(s sin(theta - tau mu))`` with ``s = erfcinv(delta/4) / sin(tau eps)``, truncated in the
     Fourier basis where the coefficient tail falls below ``delta/4``; ``c`` keeps ``|g| < 1``. Guarantee:
-    ``|g(tau E) - sign(E - mu)| <= delta`` for ``eps <= |E - mu|`` and ``tau |E - mu| <= pi - tau eps``, which holds
+    ``|g(tau E) - sign(E - mu)| <= delta`` for ``eps <= |E - mu|`` and ``tau |E - mu| <= pi - tau eps``,
+    which holds
     on a spectrum of width below ``pi / tau - eps`` (keep ``tau * spectral range < pi``).
     """
     mu = float(mu)

@@ -36,7 +36,8 @@ def check_normalised(op: SparsePauliOp, name: str = "H", atol: float = 1e-9) -> 
     lo, hi = spectral_bounds(op, method="exact")
     if lo < -1 - atol or hi > 1 + atol:
         raise ValueError(f"{name} must have its spectrum inside [-1, 1] (the QSP normalisation), got "
-                         f"[{lo:.6g}, {hi:.6g}]; divide it first, e.g. with qdyn.cooling.normalise_hamiltonian")
+                         f"[{lo:.6g}, {hi:.6g}]; divide it first, e.g. "
+                         "with qdyn.cooling.normalise_hamiltonian")
     return lo, hi
 
 
@@ -48,14 +49,14 @@ def default_perturbation(n: int) -> SparsePauliOp:
 
 
 def ring_with_field(n: int, field: float = 0.3) -> SparsePauliOp:
-    """The regression model ``H = -sum Z_i Z_{i+1} - sum X_i + field * sum Z_i`` on a periodic ring (unscaled)."""
+    """The regression model ``H = -sum Z_i Z_{i+1} - sum X_i + field sum Z_i``, periodic ring, unscaled."""
     n = check_int("n", n, minimum=2)
     z = SparsePauliOp(["I" * (n - 1 - i) + "Z" + "I" * i for i in range(n)], np.full(n, float(field)))
     return (tfim(n, 1.0, 1.0, periodic=True) + z).simplify(atol=0)
 
 
 def j1j2_ring(n: int, j2: float = 0.5) -> SparsePauliOp:
-    """A small-gap frustrated chain: ``J1-J2`` Heisenberg ring, ``sum (S_i.S_{i+1} + j2 S_i.S_{i+2})`` in Paulis.
+    """A small-gap frustrated chain: the ``J1-J2`` Heisenberg ring ``sum (S_i.S_{i+1} + j2 S_i.S_{i+2})``.
 
     At ``j2 = 0.5`` (Majumdar-Ghosh point) the ground state is (near-)degenerate on even rings; the default
     keeps the second-neighbour coupling just below it, where the gap is small.

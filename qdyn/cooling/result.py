@@ -17,8 +17,10 @@ class CoolingResult(Result):
 
     Arrays have one entry per step, entry 0 being the initial state (no queries spent). ``queries_h`` counts
     queries to the Hamiltonian oracle (block encoding of ``H``, or ``e^{-i tau H}``) spent by each step,
-    ``queries_v`` queries to the perturbation ``V``; ``success_probabilities`` are post-selection probabilities
-    (1 where nothing is post-selected). ``fidelities`` are ``|<E_0|psi>|^2`` (NaN when no exact ground state was
+    ``queries_v`` queries to the perturbation ``V``; ``success_probabilities`` are post-selection
+    probabilities
+    (1 where nothing is post-selected). ``fidelities`` are ``|<E_0|psi>|^2`` (NaN when no exact ground
+    state was
     computed), ``weights_below`` the weight of the state on eigenvalues below ``mu`` (NaN where not defined).
     """
 

@@ -1,4 +1,4 @@
-"""QSP phases: rebuild to 1e-12 at degree 1001, agreement of two solvers to degree 301, conventions, errors."""
+"""QSP phases: rebuild to 1e-12 at degree 1001, two solvers agreeing to degree 301, conventions, errors."""
 
 import numpy as np
 import pytest
@@ -74,7 +74,8 @@ def test_qsvt_convention_real_part_rebuilds():
     x = np.linspace(-1, 1, 501)
     # reference: Re <0|U_R(x, Psi)|0> must equal p(x); Psi and -Psi give complex-conjugate responses
     assert np.max(np.abs(qsp_response(phases.phases, x, "qsvt").real - p(x))) <= 1e-12
-    assert np.allclose(qsp_response(-phases.phases, x, "qsvt"), np.conj(qsp_response(phases.phases, x, "qsvt")))
+    conj = np.conj(qsp_response(phases.phases, x, "qsvt"))
+    assert np.allclose(qsp_response(-phases.phases, x, "qsvt"), conj)
 
 
 def test_failed_verification_is_an_error():

@@ -1,4 +1,4 @@
-"""Shifted-sign polynomials: the sign/erf error bounds, |p| <= 1, degree scaling, the Fourier route, bad input."""
+"""Shifted-sign polynomials: sign/erf error bounds, |p| <= 1, degree scaling, the Fourier route, bad input."""
 
 import numpy as np
 import pytest
