@@ -108,6 +108,8 @@ class PauliSum:
         x_masks = _masks(op.paulis.x)
         z_masks = _masks(op.paulis.z)
         coeffs = _term_phases(op)
+        #: True when every matrix element is real (even Y count, real coefficients): real vectors stay real.
+        self.is_real = bool(np.all(coeffs.imag == 0))
         self.diagonal = None
         self.local_groups: list[_LocalGroup] = []
         self.gather_groups: list[_GatherGroup] = []
@@ -157,10 +159,10 @@ class PauliSum:
         return _LocalGroup(support, tuple(updates))
 
     def _slice(self, support, bits) -> tuple:
-        # Axes of the view (see _view): most significant block first; the qubit axes appear in
+        # Axes of the view (see _view_shape): most significant block first; the qubit axes appear in
         # descending qubit order, each preceded by the block of qubits above it.
         index = []
-        for q, b in sorted(zip(support, bits, strict=True), reverse=True):
+        for _, b in sorted(zip(support, bits, strict=True), reverse=True):
             index += [slice(None), b]
         return tuple(index)
 
@@ -190,16 +192,25 @@ class PauliSum:
 
     # application ----------------------------------------------------------------------------------------
     def asarray(self, psi):
-        """``psi`` converted to this engine's array type, dtype and device."""
+        """``psi`` converted to this engine's array type, dtype and device.
+
+        Real vectors stay real (float64/float32) when the operator is real, halving time and memory.
+        """
+        double = self.precision == "double"
         if self.engine == "numpy":
-            dtype = np.complex128 if self.precision == "double" else np.complex64
-            return np.asarray(psi, dtype=dtype)
+            psi = np.asarray(psi)
+            if self.is_real and not np.iscomplexobj(psi):
+                return psi.astype(np.float64 if double else np.float32, copy=False)
+            return psi.astype(np.complex128 if double else np.complex64, copy=False)
         import torch
 
-        dtype = torch.complex128 if self.precision == "double" else torch.complex64
-        if isinstance(psi, torch.Tensor):
-            return psi.to(device=self.device, dtype=dtype)
-        return torch.as_tensor(np.asarray(psi), device=self.device).to(dtype)
+        if not isinstance(psi, torch.Tensor):
+            psi = torch.as_tensor(np.asarray(psi))
+        if self.is_real and not psi.is_complex():
+            dtype = torch.float64 if double else torch.float32
+        else:
+            dtype = torch.complex128 if double else torch.complex64
+        return psi.to(device=self.device, dtype=dtype)
 
     def apply(self, psi):
         """Return ``H psi`` for a state of shape ``(2**n,)`` or a batch of shape ``(2**n, m)``."""
@@ -239,13 +250,15 @@ class PauliSum:
         """A ``scipy.sparse.linalg.LinearOperator`` (numpy arrays in and out, any engine)."""
         from scipy.sparse.linalg import LinearOperator
 
+        dtype = float if self.is_real else complex
+
         def matvec(v):
-            out = self.apply(v.reshape(self.dim, -1) if v.ndim > 1 else v)
+            out = self.apply(np.asarray(v, dtype=dtype))
             if self.engine == "torch":
                 out = out.cpu().numpy()
-            return np.asarray(out, dtype=complex).reshape(v.shape)
+            return np.asarray(out, dtype=dtype).reshape(v.shape)
 
-        return LinearOperator((self.dim, self.dim), matvec=matvec, dtype=complex)
+        return LinearOperator((self.dim, self.dim), matvec=matvec, dtype=dtype)
 
 
 def as_pauli_sum(H, *, engine: str = "numpy", device: str = "cpu", precision: str = "double",

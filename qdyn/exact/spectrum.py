@@ -53,20 +53,23 @@ def sector_indices(num_qubits: int, hamming_weight: int) -> np.ndarray:
 
 
 class _Counter:
+    """Counts products with ``H`` restricted to a sector; real arithmetic when ``H`` is real."""
+
     def __init__(self, op: PauliSum, sector: np.ndarray | None):
         self.op, self.sector, self.count = op, sector, 0
+        self.dtype = np.float64 if op.is_real else np.complex128
 
     def __call__(self, v: np.ndarray) -> np.ndarray:
         self.count += 1 if v.ndim == 1 else v.shape[1]
         if self.sector is None:
-            full = v
+            full = np.asarray(v, dtype=self.dtype)
         else:
-            full = np.zeros((self.op.dim,) + v.shape[1:], dtype=complex)
+            full = np.zeros((self.op.dim,) + v.shape[1:], dtype=self.dtype)
             full[self.sector] = v
         out = self.op.apply(full)
         if self.op.engine == "torch":
             out = out.cpu().numpy()
-        out = np.asarray(out, dtype=complex)
+        out = np.asarray(out, dtype=self.dtype)
         return out if self.sector is None else out[self.sector]
 
 
@@ -95,13 +98,15 @@ def ground_state(H, k: int = 1, *, hamming_weight: int | None = None, method: st
             matrix = op.op.to_matrix(sparse=True)
             if sector is not None:
                 matrix = matrix[sector][:, sector]
-            matrix = matrix.toarray()
+            matrix = matrix.real.toarray() if op.is_real else matrix.toarray()
             values, vectors = np.linalg.eigh((matrix + matrix.conj().T) / 2)
             values, vectors = values[:k], vectors[:, :k]
             used = "dense"
         else:
-            v0 = rng.standard_normal(dim) + 1j * rng.standard_normal(dim)
-            linop = spla.LinearOperator((dim, dim), matvec=matvec, dtype=complex)
+            v0 = rng.standard_normal(dim)
+            if not op.is_real:
+                v0 = v0 + 1j * rng.standard_normal(dim)
+            linop = spla.LinearOperator((dim, dim), matvec=matvec, dtype=matvec.dtype)
             values, vectors = spla.eigsh(linop, k=k, which="SA", v0=v0, tol=tol)
             order = np.argsort(values)
             values, vectors = values[order], vectors[:, order]
@@ -113,7 +118,8 @@ def ground_state(H, k: int = 1, *, hamming_weight: int | None = None, method: st
             full[sector] = vectors
             vectors = full
     return Eigenpairs(
-        energies=np.asarray(values, dtype=float), states=vectors, residuals=residuals, method=used,
+        energies=np.asarray(values, dtype=float), states=np.asarray(vectors, dtype=complex),
+        residuals=residuals, method=used,
         resources=Resources(matvecs=matvec.count, wall_time=clock.elapsed),
         metadata=make_metadata(seed=recorded if used == "lanczos" else None, backend="exact",
                                device=dev, hamming_weight=hamming_weight),
@@ -144,7 +150,8 @@ def extreme_eigenvalues(H, *, exact: bool = False, seed=0) -> tuple[float, float
     tol = 0.0 if exact else 1e-6
     bounds, errs = [], []
     for which in ("SA", "LA"):
-        v0 = rng.standard_normal(op.dim) + 1j * rng.standard_normal(op.dim)
+        v0 = rng.standard_normal(op.dim) if op.is_real else (
+            rng.standard_normal(op.dim) + 1j * rng.standard_normal(op.dim))
         value, vector = spla.eigsh(linop, k=1, which=which, v0=v0, tol=tol)
         bounds.append(float(value[0]))
         errs.append(float(np.linalg.norm(linop.matvec(vector[:, 0]) - value[0] * vector[:, 0])))

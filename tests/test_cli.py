@@ -1,0 +1,41 @@
+"""The command line: `qdyn info` and `qdyn demo`."""
+
+import json
+import subprocess
+import sys
+
+from qdyn.cli import main
+from qdyn.demo import ground_energy_table
+
+
+def test_info_reports_credentials_without_the_token(capsys, monkeypatch):
+    secret = "not-a-real-token-0123456789"
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", secret)
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "QISKIT_IBM_TOKEN" in out and secret not in out
+    assert main(["info", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "cpu" in report["torch_devices"] and "qiskit" in report["versions"]
+    assert secret not in json.dumps(report)
+
+
+def test_info_without_credentials(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("QISKIT_IBM_TOKEN", raising=False)
+    monkeypatch.setenv("QISKIT_IBM_RUNTIME_CONFIG", str(tmp_path / "none.json"))
+    main(["info"])
+    assert "not configured" in capsys.readouterr().out
+
+
+def test_demo_table_matches_the_references():
+    rows = ground_energy_table(quick=True)
+    assert {r["source"] for r in rows} >= {"free fermions", "Bethe ansatz", "full CI (published)"}
+    for row in rows:
+        # The references are quoted to 1e-7 (H2 full CI) or better; everything else is exact.
+        assert row["|error|"] < 1e-6, row
+
+
+def test_python_dash_m_runs_the_cli():
+    out = subprocess.run([sys.executable, "-m", "qdyn", "demo", "--quick"], capture_output=True, text=True,
+                         check=True).stdout
+    assert "Heisenberg ring n=8" in out and "H2 STO-3G" in out
