@@ -7,6 +7,7 @@
 * :mod:`qdyn.cooling.problems` -- normalisation and test Hamiltonians.
 """
 
+from qdyn.cooling.baselines import adiabatic, eigenstate_filter, imaginary_time, lin_tong_filter
 from qdyn.cooling.driver import cool
 from qdyn.cooling.phases import (
     PhaseSolverError,
@@ -32,6 +33,10 @@ from qdyn.cooling.problems import (
 from qdyn.cooling.result import CoolingResult
 
 __all__ = [
+    "adiabatic",
+    "eigenstate_filter",
+    "imaginary_time",
+    "lin_tong_filter",
     "ChebyshevSeries",
     "CoolingResult",
     "FourierSeries",
