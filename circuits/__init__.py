@@ -1,0 +1,27 @@
+"""qdyn.circuits: everything that is a quantum circuit, and the backend layer that runs it.
+
+* :mod:`qdyn.circuits.state_prep` — product, Neel, Hartree-Fock and general state preparation;
+* :mod:`qdyn.circuits.evolution` — decomposed Trotter/Suzuki evolution circuits and their controlled versions;
+* :mod:`qdyn.circuits.hadamard` — Hadamard tests for Re/Im of ``<phi|U|phi>`` and ``<phi|P U|phi>``;
+* :mod:`qdyn.circuits.backends` — :func:`resolve_target` and :func:`estimate` (circuits + observables in, values
+  with standard errors, shots, depth, two-qubit gates, seeds and job ids out) on statevector, Aer, Lightning,
+  fake and real IBM devices; :mod:`qdyn.circuits.ibm` is the one adapter for qiskit-ibm-runtime.
+"""
+
+from qdyn.circuits.backends import Estimates, Target, circuit_costs, estimate, resolve_target
+from qdyn.circuits.evolution import controlled_evolution_circuit, evolution_circuit, pauli_rotation
+from qdyn.circuits.hadamard import controlled_pauli, hadamard_test
+from qdyn.circuits.state_prep import (
+    basis_state_circuit,
+    hartree_fock_circuit,
+    neel_circuit,
+    product_state_circuit,
+    state_circuit,
+)
+
+__all__ = [
+    "Estimates", "Target", "circuit_costs", "estimate", "resolve_target",
+    "controlled_evolution_circuit", "evolution_circuit", "pauli_rotation",
+    "controlled_pauli", "hadamard_test",
+    "basis_state_circuit", "hartree_fock_circuit", "neel_circuit", "product_state_circuit", "state_circuit",
+]

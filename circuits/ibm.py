@@ -1,0 +1,112 @@
+"""The one adapter for qiskit-ibm-runtime: fake devices in local testing mode, real IBM backends, job retrieval.
+
+* :func:`fake_backend` — a ``qiskit_ibm_runtime.fake_provider`` device by class name (``"FakeManilaV2"``) or
+  backend name (``"fake_manila"``); it runs locally on Aer with the device's noise model.
+* :func:`ibm_service` / :func:`ibm_backend` — ``QiskitRuntimeService`` with the token from the environment
+  (``QISKIT_IBM_TOKEN``, optional ``QISKIT_IBM_INSTANCE`` and ``QISKIT_IBM_CHANNEL``) or Qiskit's saved account.
+  Without either, a ``ValueError`` says how to provide one. Credentials are never printed, logged or stored.
+* :func:`sampler` — a runtime ``SamplerV2`` in job mode (the backend itself) or batch mode (open-plan accounts
+  have no sessions); local fake devices take ``seed_simulator``.
+* :func:`fetch_job` — a job sent earlier, fetched again by id (from a new kernel) through the service.
+
+qiskit-ibm-runtime is imported only inside these functions, so ``import qdyn`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from qdyn.errors import require
+
+__all__ = ["fake_backend", "ibm_service", "ibm_backend", "sampler", "fetch_job", "is_fake"]
+
+_CREDENTIALS_HELP = (
+    "IBM Quantum targets need credentials: set the environment variable QISKIT_IBM_TOKEN (and optionally "
+    "QISKIT_IBM_INSTANCE), or save an account once with "
+    "`QiskitRuntimeService.save_account(token=..., channel='ibm_quantum_platform')`. For offline runs use a fake "
+    "device, e.g. target='fake:FakeManilaV2'.")
+
+
+def _runtime():
+    return require("qiskit_ibm_runtime", "qiskit-ibm-runtime", "IBM Quantum backends")
+
+
+def fake_backend(name: str):
+    """A fake IBM device by class name (``"FakeManilaV2"``, ``"FakeTorino"``) or backend name (``"fake_torino"``)."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"the fake device name must be a non-empty string, got {name!r}")
+    fake_provider = require("qiskit_ibm_runtime.fake_provider", "qiskit-ibm-runtime", "fake IBM devices")
+    cls = getattr(fake_provider, name, None)
+    if isinstance(cls, type) and name.startswith("Fake") and name != "FakeProviderForBackendV2":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return cls()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        provider = fake_provider.FakeProviderForBackendV2()
+        for backend in provider.backends():
+            if backend.name == name:
+                return backend
+    known = sorted(n for n in dir(fake_provider) if n.startswith("Fake") and n != "FakeProviderForBackendV2")
+    raise ValueError(f"unknown fake IBM device {name!r}; expected one of {known[:6]}... "
+                     "(any class of qiskit_ibm_runtime.fake_provider, or its backend name such as 'fake_manila')")
+
+
+def is_fake(backend) -> bool:
+    """True for a ``qiskit_ibm_runtime.fake_provider`` device (runs locally)."""
+    return type(backend).__module__.startswith("qiskit_ibm_runtime.fake_provider")
+
+
+def ibm_service():
+    """``QiskitRuntimeService`` from ``QISKIT_IBM_TOKEN`` or the saved account; ``ValueError`` without either."""
+    runtime = _runtime()
+    token = os.environ.get("QISKIT_IBM_TOKEN")
+    kwargs = {}
+    if os.environ.get("QISKIT_IBM_INSTANCE"):
+        kwargs["instance"] = os.environ["QISKIT_IBM_INSTANCE"]
+    if token:
+        channel = os.environ.get("QISKIT_IBM_CHANNEL", "ibm_quantum_platform")
+        return runtime.QiskitRuntimeService(channel=channel, token=token, **kwargs)
+    try:
+        return runtime.QiskitRuntimeService(**kwargs)
+    except runtime.accounts.AccountNotFoundError as exc:
+        raise ValueError(_CREDENTIALS_HELP) from exc
+
+
+def ibm_backend(name: str, service=None):
+    """The IBM backend ``name`` (e.g. ``"ibm_torino"``) through :func:`ibm_service`."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("an IBM target must name a backend, e.g. 'ibm:ibm_torino'")
+    service = service or ibm_service()
+    return service.backend(name)
+
+
+def sampler(backend, *, shots: int, seed: int | None = None, mode: str = "job", noise: bool = True):
+    """A runtime ``SamplerV2`` for ``backend``; returns ``(sampler, batch_or_None)`` (close the batch when done).
+
+    For a fake device, ``noise=False`` replaces its noise model by an empty one (ideal local simulation through the
+    same transpile-and-run path).
+    """
+    runtime = _runtime()
+    if mode not in ("job", "batch"):
+        raise ValueError(f"unknown mode {mode!r}; expected 'job' or 'batch'")
+    options = {"default_shots": int(shots)}
+    if is_fake(backend):
+        options["simulator"] = {} if seed is None else {"seed_simulator": int(seed)}
+        if not noise:
+            from qiskit_aer.noise import NoiseModel
+
+            options["simulator"]["noise_model"] = NoiseModel()
+    batch = runtime.Batch(backend=backend) if mode == "batch" and not is_fake(backend) else None
+    with warnings.catch_warnings():  # SamplerV2 is the documented primitive for the pinned runtime (<0.52)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return runtime.SamplerV2(mode=batch or backend, options=options), batch
+
+
+def fetch_job(job_id: str, service=None):
+    """The primitive result of an IBM job sent earlier, by its id (works from a new kernel)."""
+    if not isinstance(job_id, str) or not job_id:
+        raise ValueError(f"job_id must be a non-empty string, got {job_id!r}")
+    service = service or ibm_service()
+    return service.job(job_id).result()

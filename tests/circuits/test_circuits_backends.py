@@ -1,0 +1,92 @@
+"""The backend layer: targets, exact and sampled estimates with standard errors, device paths, clear errors."""
+
+import numpy as np
+import pytest
+from qdyn.circuits.backends import estimate, resolve_target
+from qiskit import QuantumCircuit
+from qiskit.quantum_info import SparsePauliOp, Statevector
+
+
+@pytest.fixture(scope="module")
+def pub():
+    qc = QuantumCircuit(3)
+    qc.ry(0.7, 0)
+    qc.cx(0, 1)
+    qc.rx(0.4, 2)
+    qc.h(1)
+    obs = [SparsePauliOp(["ZZI", "XIZ", "IIX", "III"], [0.5, -0.3, 0.2, 1.0]), SparsePauliOp("XIY")]
+    exact = np.array([Statevector(qc).expectation_value(o).real for o in obs])  # independent: quantum_info
+    return qc, obs, exact
+
+
+@pytest.mark.parametrize("target", ["statevector", "aer", "lightning"])
+def test_exact_estimates(pub, target):
+    qc, obs, exact = pub
+    est = estimate([(qc, obs)], target)
+    np.testing.assert_allclose(est.values[0], exact, atol=1e-12)
+    assert np.all(est.std_errors == 0)
+    assert est.resources.depth > 0 and est.resources.two_qubit_gates == 1
+
+
+@pytest.mark.parametrize("target", ["statevector", "aer", "lightning"])
+def test_sampled_estimates_and_errors(pub, target):
+    qc, obs, exact = pub
+    shots = 20000
+    runs = [estimate([(qc, obs)], target, shots=shots, seed=s) for s in range(5)]
+    values = np.array([r.values[0] for r in runs])
+    errors = np.array([r.std_errors[0] for r in runs])
+    # every estimate within 4.5 standard errors (a Gaussian tail of 7e-6 per value)
+    assert np.all(np.abs(values - exact) < 4.5 * errors)
+    # the single-Pauli observable has the binomial error sqrt((1 - <P>^2)/N)
+    np.testing.assert_allclose(errors[:, 1], np.sqrt((1 - exact[1] ** 2) / shots), rtol=0.05)
+    assert runs[0].resources.shots == runs[0].resources.circuits * shots
+    assert runs[0].metadata.seed == 0
+    again = estimate([(qc, obs)], target, shots=shots, seed=0)
+    np.testing.assert_array_equal(again.values, runs[0].values)  # same seed, same numbers
+
+
+def test_fake_device_transpiles_and_runs_offline(pub):
+    qc, obs, exact = pub
+    ideal = estimate([(qc, obs)], resolve_target("fake:FakeManilaV2", noise=False), shots=8000, seed=3)
+    # ISA circuits on the device's coupling map, ideal simulation: within 4.5 sigma of the exact values
+    assert np.all(np.abs(ideal.values[0] - exact) < 4.5 * ideal.std_errors[0])
+    noisy = estimate([(qc, obs)], "fake:FakeManilaV2", shots=8000, seed=3)
+    assert noisy.job_ids and noisy.metadata.options["job_ids"] == list(noisy.job_ids)
+    assert noisy.resources.depth >= ideal.resources.depth > 0
+    with pytest.raises(ValueError, match="shots"):
+        estimate([(qc, obs)], "fake:FakeManilaV2")
+
+
+def test_target_errors(monkeypatch, tmp_path):
+    with pytest.raises(ValueError, match="unknown target"):
+        resolve_target("qpu")
+    with pytest.raises(ValueError, match="unknown fake IBM device"):
+        resolve_target("fake:FakeNowhere")
+    with pytest.raises(TypeError, match="target"):
+        resolve_target(3.0)
+    with pytest.raises(ValueError, match="GPU"):  # this machine has no GPU
+        resolve_target("aer-gpu")
+    with pytest.raises(ValueError, match="lightning.gpu"):
+        resolve_target("lightning.gpu")
+    with pytest.raises(ValueError, match="noise=False"):
+        resolve_target("aer", noise=False)
+    # no token in the environment and no saved account: a clear error, before any network call
+    monkeypatch.delenv("QISKIT_IBM_TOKEN", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))
+    with pytest.raises(ValueError, match="QISKIT_IBM_TOKEN"):
+        resolve_target("ibm:ibm_torino")
+
+
+def test_bad_pubs(pub):
+    qc, obs, _ = pub
+    with pytest.raises(TypeError, match="pubs"):
+        estimate([], "statevector")
+    with pytest.raises(ValueError, match="3 qubits"):
+        estimate([(qc, SparsePauliOp("XX"))], "statevector")
+    measured = qc.copy()
+    measured.measure_all()
+    with pytest.raises(ValueError, match="must not measure"):
+        estimate([(measured, obs)], "statevector")
+    with pytest.raises(ValueError, match="shots"):
+        estimate([(qc, obs)], "aer", shots=0)

@@ -1,0 +1,51 @@
+"""Hadamard tests: ancilla <X> = Re, <Y> = Im of <phi_a|P U(t)|phi_b>, against the exact engine."""
+
+import numpy as np
+import pytest
+from qdyn.circuits.hadamard import hadamard_test
+from qiskit.quantum_info import Pauli, Statevector
+
+from qdyn import models, states
+from qdyn.exact import evolve, trotter_evolve
+
+
+def _overlap(H, t, ref, **kw):
+    vals = []
+    for part in ("real", "imag"):
+        qc, obs = hadamard_test(H, t, ref, part=part, **kw)
+        vals.append(Statevector(qc).expectation_value(obs).real)
+    return vals[0] + 1j * vals[1]
+
+
+@pytest.mark.parametrize("t", [0.0, 0.9, 2.3])
+def test_overlap_sign_of_time_and_conjugation(t):
+    m = models.h2()
+    H, psi = m.hamiltonian, m.hf_state
+    exact = psi if t == 0 else evolve(H, psi, t)
+    # s(t) = <phi|exp(-iHt)|phi>: exact unitary circuit vs Chebyshev propagator (1e-12 each) -> 1e-10
+    assert abs(_overlap(H, t, psi, steps=None) - np.vdot(psi, exact)) < 1e-10
+    if t > 0:
+        assert abs(np.vdot(psi, exact).imag) > 1e-3  # the test is sensitive to the sign of t
+
+
+@pytest.mark.parametrize("label", ["XYZI", "-iZZXX", "iIIIY", "-YIIZ"])
+def test_pauli_and_two_references(label):
+    H = models.heisenberg(4, delta=0.6, h=0.2, periodic=False)
+    phi_b = states.haar_random_state(4, seed=1)
+    phi_a = states.neel_state(4)
+    P = Pauli(label)
+    ket = trotter_evolve(H, phi_b, 0.8, steps=2, order=2)
+    expected = np.vdot(phi_a, P.to_matrix() @ ket)
+    got = _overlap(H, 0.8, phi_b, ref_left=phi_a, pauli=P, steps=2, order=2)
+    assert abs(got - expected) < 1e-10
+
+
+def test_observable_and_bad_input():
+    qc, obs = hadamard_test(models.tfim(3), 0.2, states.plus_state(3), part="imag")
+    assert qc.num_qubits == 4 and obs.paulis.to_labels() == ["YIII"]
+    with pytest.raises(ValueError, match="part"):
+        hadamard_test(models.tfim(3), 0.2, states.plus_state(3), part="both")
+    with pytest.raises(ValueError, match="qubits"):
+        hadamard_test(models.tfim(3), 0.2, states.plus_state(2))
+    with pytest.raises(ValueError, match="pauli"):
+        hadamard_test(models.tfim(3), 0.2, states.plus_state(3), pauli="XX")
