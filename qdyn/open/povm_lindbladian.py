@@ -47,7 +47,13 @@ class POVMTerm:
 
     @property
     def nnz(self) -> int:
+        """Number of nonzero entries of the tensor."""
         return int(np.count_nonzero(self.tensor))
+
+    def nonzeros(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The sparse nonzero list ``(rows, cols, values)`` of the tensor (row-major order)."""
+        rows, cols = np.nonzero(self.tensor)
+        return rows, cols, self.tensor[rows, cols]
 
 
 @dataclass(frozen=True)

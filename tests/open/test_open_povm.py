@@ -111,6 +111,11 @@ def test_povm_generator_matches_global_construction(kind, model):
     assert np.max(np.abs(L.sum(axis=0))) < 1e-13  # columns sum to zero (trace preservation)
     P = gen.povm.probabilities(random_density(3, 9))
     assert np.max(np.abs(gen.apply(P) - L @ P)) < 1e-14
+    for term in gen.terms:  # the sparse nonzero lists rebuild each tensor
+        rows, cols, vals = term.nonzeros()
+        rebuilt = np.zeros_like(term.tensor)
+        rebuilt[rows, cols] = vals
+        assert np.array_equal(rebuilt, term.tensor) and np.all(vals != 0)
 
 
 @pytest.mark.parametrize("kind", KINDS)
