@@ -10,6 +10,9 @@
 * ``"matrix_pencil"`` (Hua & Sarkar, IEEE Trans. ASSP 38, 814 (1990)): the Hankel matrix ``Y_ij = s_{i+j}`` with
   pencil parameter ``L``; truncated right singular vectors ``V``; eigenvalues of ``pinv(V_1) V_2``.
 
+Both Hankel methods keep only modes whose amplitude in a Vandermonde least-squares fit of the signal is above
+``max(threshold, 1e-5)`` times the largest (numerical modes of a truncated SVD carry no weight).
+
 Both Hankel methods return the energy ``-Im(omega)`` and the decay rate ``-Re(omega)`` of every mode.
 
 ``S`` is numerically rank-deficient, so every solver works in a truncated basis: the generalised problems keep the
@@ -36,6 +39,7 @@ __all__ = ["METHODS", "KrylovResult", "auto_threshold", "solve"]
 
 METHODS = ("vqpe", "uvqpe", "odmd", "matrix_pencil")
 _EXACT_FLOOR = 1e-11
+_MODE_FLOOR = 1e-5  #: Hankel modes with a smaller relative amplitude are numerical, not in the signal
 
 
 @dataclass(frozen=True)
@@ -134,10 +138,15 @@ def _hankel_modes(data: KrylovData, method: str, n_samples: int, threshold: floa
                             for c in range(sig.shape[0])])
         _, sv, Vh = np.linalg.svd(Y, full_matrices=False)
         r = int(np.sum(sv > threshold * sv[0]))
-        V = Vh[:r].conj().T  # (L+1, r)
+        V = Vh[:r].T  # (L+1, r): rows of Vh span the (unconjugated) signal vectors (z_i^k)_k
         mu = np.linalg.eigvals(np.linalg.pinv(V[:-1]) @ V[1:])
     cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
     mu = mu[np.abs(mu) > 1e-12]
+    if mu.size:  # drop modes the signal does not contain (amplitudes from a Vandermonde least-squares fit)
+        vander = mu[None, :] ** np.arange(n_samples)[:, None]
+        amps = np.linalg.lstsq(vander, sig.T, rcond=None)[0]
+        weight = np.linalg.norm(amps, axis=1)
+        mu = mu[weight > max(threshold, _MODE_FLOOR) * weight.max()]
     return _unwrap(mu, sum(data.bounds) / 2, data.dt), r, cond
 
 
