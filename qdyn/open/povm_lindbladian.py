@@ -134,6 +134,30 @@ def _term(sites: tuple[int, ...], tensor: np.ndarray, zero_atol: float) -> POVMT
     return POVMTerm(sites, tensor, neighbours, weights, present, digits)
 
 
+def _group_tables(terms) -> list[dict]:
+    """Stack the neighbour tables of the terms with the same number of sites, padding rows to a common width."""
+    groups = []
+    for k in sorted({len(t.sites) for t in terms}):
+        members = [t for t in terms if len(t.sites) == k]
+        width = max(t.neighbours.shape[1] for t in members)
+        size = 4**k
+        neighbours = np.repeat(np.arange(size)[None, :, None], len(members), axis=0).repeat(width, axis=2)
+        weights = np.zeros((len(members), size, width))
+        present = np.zeros((len(members), size, width), dtype=bool)
+        for i, t in enumerate(members):
+            w = t.neighbours.shape[1]
+            neighbours[i, :, :w], weights[i, :, :w], present[i, :, :w] = t.neighbours, t.weights, t.present
+        groups.append({
+            "sites": np.array([t.sites for t in members], dtype=np.int64),
+            "powers": 4 ** np.arange(k, dtype=np.int64),
+            "term_index": np.arange(len(members), dtype=np.int64),
+            "diagonal": np.array([np.diagonal(t.tensor) for t in members]),
+            "neighbours": neighbours, "weights": weights, "present": present,
+            "digits": members[0].digits.astype(np.int64),
+        })
+    return groups
+
+
 class POVMLindbladian:
     """``dP/dt = L P`` for a :class:`Lindbladian` in a product POVM (module docstring for the formula).
 
@@ -155,7 +179,8 @@ class POVMLindbladian:
         self.num_qubits = lindbladian.num_qubits
         self.terms: tuple[POVMTerm, ...] = tuple(
             _term(t.sites, _local_tensor(t, self.povm), zero_atol) for t in lindbladian.local_terms())
-        self.num_slots = 1 + sum(t.neighbours.shape[1] for t in self.terms)
+        self._groups = _group_tables(self.terms)
+        self.num_slots = 1 + sum(g["neighbours"].shape[0] * g["neighbours"].shape[2] for g in self._groups)
         self._torch_cache: dict = {}
 
     def __repr__(self) -> str:
@@ -206,22 +231,21 @@ class POVMLindbladian:
 
     # batched local action ------------------------------------------------------------------------------
     def _tables(self, device):
-        """The neighbour tables as torch tensors on ``device`` (cached)."""
+        """The grouped neighbour tables as torch tensors on ``device`` (cached)."""
         key = str(device)
         if key not in self._torch_cache:
             import torch
 
-            self._torch_cache[key] = [
-                tuple(torch.as_tensor(np.ascontiguousarray(x), device=device) for x in
-                      (np.asarray(t.sites), np.diagonal(t.tensor).copy(), t.neighbours, t.weights, t.present,
-                       t.digits)) for t in self.terms]
+            self._torch_cache[key] = [{k: torch.as_tensor(v, device=device) for k, v in g.items()}
+                                      for g in self._groups]
         return self._torch_cache[key]
 
     def connections(self, strings) -> Connections:
         """Row ``a`` of ``L`` for every string ``a`` of a batch, in one call (layout in :class:`Connections`).
 
         ``strings``: integer array ``(batch, n)`` with entries ``0..3`` (numpy; or a torch tensor, in which case
-        every output is a torch tensor on its device). Zero entries of the term tensors are skipped.
+        every output is a torch tensor on its device). Zero entries of the term tensors are skipped. Terms with
+        the same number of sites are processed together (one gather and one scatter per term size).
         """
         is_numpy = isinstance(strings, np.ndarray)
         if not is_numpy:
@@ -235,46 +259,50 @@ class POVMLindbladian:
             raise ValueError(f"strings must have shape (batch, {n}), got {tuple(strings.shape)}")
         if strings.shape[0] and (int(strings.min()) < 0 or int(strings.max()) > 3):
             raise ValueError("strings must hold POVM outcomes 0..3")
-        batch, slots = strings.shape[0], self.num_slots
+        batch = strings.shape[0]
         if is_numpy:
             a = strings.astype(np.int64, copy=False)
-            connected = np.repeat(a[:, None, :], slots, axis=1)
-            values = np.zeros((batch, slots))
-            mask = np.zeros((batch, slots), dtype=bool)
-            first = np.full((batch, slots), n, dtype=np.int64)
-            tables = [(np.asarray(t.sites), np.diagonal(t.tensor), t.neighbours, t.weights, t.present, t.digits)
-                      for t in self.terms]
+            groups = self._groups
+            diagonal = np.zeros((batch, 1))
         else:
             import torch
 
             a = strings.long()
-            connected = a[:, None, :].repeat(1, slots, 1)
-            values = torch.zeros((batch, slots), dtype=torch.float64, device=a.device)
-            mask = torch.zeros((batch, slots), dtype=torch.bool, device=a.device)
-            first = torch.full((batch, slots), n, dtype=torch.int64, device=a.device)
-            tables = self._tables(a.device)
-        mask[:, 0] = True
-        start = 1
-        for term, (sites, diag, neighbours, weights, present, digits) in zip(self.terms, tables, strict=True):
-            local = (a[:, sites] * (4 ** np.arange(len(term.sites)) if is_numpy else
-                                    4 ** torch.arange(len(term.sites), device=a.device))).sum(1)
-            values[:, 0] += diag[local]
-            width = term.neighbours.shape[1]
+            groups = self._tables(a.device)
+            diagonal = torch.zeros((batch, 1), dtype=torch.float64, device=a.device)
+        raw = strings  # the connected strings keep the input's integer dtype (int8 input: 8x less memory)
+        connected, values, mask, first = [raw[:, None, :]], [diagonal], [], []
+        for g in groups:
+            terms, size, width = g["neighbours"].shape
+            local = (a[:, g["sites"]] * g["powers"]).sum(-1)  # (batch, terms)
+            term_index = g["term_index"]  # (terms,)
+            diagonal += g["diagonal"][term_index, local].sum(-1, keepdims=True) if is_numpy else \
+                g["diagonal"][term_index, local].sum(-1, keepdim=True)
             if width == 0:
                 continue
-            block = slice(start, start + width)
-            cols = neighbours[local]  # (batch, width)
-            view = connected[:, block]
-            view[:, :, sites] = digits[cols]
-            values[:, block] = weights[local]
-            mask[:, block] = present[local]
-            first[:, block] = term.sites[0]
-            start += width
+            cols = g["neighbours"][term_index, local]  # (batch, terms, width)
+            shape = (batch, terms, width, n)
+            sites = g["sites"][None, :, None, :]
+            if is_numpy:
+                block = np.broadcast_to(raw[:, None, None, :], shape).copy()
+                np.put_along_axis(block, np.broadcast_to(sites, shape[:3] + sites.shape[-1:]),
+                                  g["digits"][cols].astype(raw.dtype), axis=-1)
+                firsts = np.broadcast_to(g["sites"][None, :, None, 0], shape[:3])
+            else:
+                block = raw[:, None, None, :].expand(shape).clone()
+                block.scatter_(-1, sites.expand(shape[:3] + sites.shape[-1:]), g["digits"][cols].to(raw.dtype))
+                firsts = g["sites"][None, :, None, 0].expand(shape[:3])
+            connected.append(block.reshape(batch, terms * width, n))
+            values.append(g["weights"][term_index, local].reshape(batch, terms * width))
+            mask.append(g["present"][term_index, local].reshape(batch, terms * width))
+            first.append(firsts.reshape(batch, terms * width))
         if is_numpy:
-            connected = connected.astype(strings.dtype, copy=False)
-        else:
-            connected = connected.to(strings.dtype)
-        return Connections(connected, values, mask, first)
+            mask = np.concatenate([np.ones((batch, 1), dtype=bool)] + mask, axis=1)
+            first = np.concatenate([np.full((batch, 1), n, dtype=np.int64)] + first, axis=1)
+            return Connections(np.concatenate(connected, axis=1), np.concatenate(values, axis=1), mask, first)
+        mask = torch.cat([torch.ones((batch, 1), dtype=torch.bool, device=a.device)] + mask, dim=1)
+        first = torch.cat([torch.full((batch, 1), n, dtype=torch.int64, device=a.device)] + first, dim=1)
+        return Connections(torch.cat(connected, dim=1), torch.cat(values, dim=1), mask, first)
 
     def local_apply(self, strings, probability):
         """``(L P)(a)`` for a batch of strings, with ``probability(strings (K, n)) -> (K,)`` evaluating ``P``.

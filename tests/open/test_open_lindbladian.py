@@ -138,3 +138,13 @@ def test_bad_input():
         liouvillian_matrix("not a Lindbladian")
     with pytest.raises(ValueError, match="max_sites"):
         Lindbladian(pauli_on(3, {0: "Z", 1: "Z", 2: "Z"})).local_terms(max_sites=2)
+
+
+def test_qutip_native_operators_follow_the_conventions():
+    # QuTiP's subsystem i is qdyn qubit i, and QuTiP's sigmam() = |1><0| is this module's sigma^-.
+    qutip = pytest.importorskip("qutip")
+    H = qutip.tensor(qutip.sigmax(), qutip.qeye(2)) + 0.5 * qutip.tensor(qutip.qeye(2), qutip.sigmaz())
+    c_ops = [np.sqrt(0.3) * qutip.tensor(qutip.qeye(2), qutip.sigmam())]
+    lb = Lindbladian.from_qutip(H, c_ops)
+    expected = Lindbladian(pauli_on(2, {0: "X"}) + pauli_on(2, {1: "Z"}, 0.5), [sigma_minus(1, 2)], [0.3])
+    assert sp.linalg.norm(liouvillian_matrix(lb) - liouvillian_matrix(expected)) < 1e-12
