@@ -225,6 +225,10 @@ class Liouvillian:
         ops_engine = self._to_engine(ops) if ops.shape[0] else None
         d = 2**self.num_qubits
         diag_index = np.arange(d) * (d + 1)
+        if self.engine == "torch":
+            import torch
+
+            diag_index = torch.as_tensor(diag_index, device=self.device)
         state = self.asarray(rho.reshape(-1))
         expect = np.zeros((ops.shape[0], t.size), dtype=complex)
         pur, trace, states = np.zeros(t.size), np.zeros(t.size), []
@@ -242,11 +246,10 @@ class Liouvillian:
                 previous = t[i]
                 if ops_engine is not None:
                     expect[:, i] = self._to_numpy(ops_engine @ state)
-                host = self._to_numpy(state)
-                pur[i] = float(np.vdot(host, host).real)
-                trace[i] = float(host[diag_index].sum().real)
+                pur[i] = float((abs(state) ** 2).sum())  # Tr rho^2 = sum_ij |rho_ij|^2, on the engine's device
+                trace[i] = float(state[diag_index].sum().real)
                 if store_states:
-                    states.append(host.reshape(d, d).copy())
+                    states.append(self._to_numpy(state).reshape(d, d).copy())
         return DensityEvolution(
             times=t, expect=expect.real if hermitian else expect, purity=pur, trace=trace,
             states=np.stack(states) if store_states else None,
