@@ -1,0 +1,108 @@
+"""QSP/QSVT circuits: block encodings, the real-part QSVT circuit, the cooling circuit backend, resources."""
+
+import numpy as np
+import pytest
+from qiskit.quantum_info import Operator
+
+from qdyn.circuits.block_encoding import dilation_block_encoding, lcu_block_encoding
+from qdyn.circuits.qsp import qsvt_circuit
+from qdyn.circuits.qsp_cooling import cooling_circuit_resources, simulate_statevector
+from qdyn.cooling import cool, normalise_hamiltonian, ring_with_field, sign_polynomial, solve_phases_newton
+
+
+@pytest.fixture(scope="module")
+def ring3():
+    return normalise_hamiltonian(ring_with_field(3), 1.05)[0]
+
+
+def _shifted(H, mu, alpha):
+    return (H.to_matrix() - mu * np.eye(2**H.num_qubits)) / alpha
+
+
+@pytest.mark.parametrize(("kind", "alpha"), [("lcu", 3.0), ("dilation", 2.0)])
+def test_block_encodings(ring3, kind, alpha):
+    build = lcu_block_encoding if kind == "lcu" else dilation_block_encoding
+    block = build(ring3, 0.2, alpha)
+    u = Operator(block.circuit).data
+    # reference: the dense (H - mu)/alpha; the LCU goes through StatePreparation synthesis (rounding ~1e-14)
+    assert np.max(np.abs(u[:8, :8] - _shifted(ring3, 0.2, alpha))) <= 1e-12
+    assert np.max(np.abs(u - u.conj().T)) <= 1e-12  # Hermitian: a reflection, as qubitization needs
+    assert block.alpha == pytest.approx(alpha)
+
+
+def test_block_encoding_bad_alpha(ring3):
+    with pytest.raises(ValueError, match="alpha must be >= the Pauli 1-norm"):
+        lcu_block_encoding(ring3, 0.2, 1.0)
+    with pytest.raises(ValueError, match="increase alpha"):
+        dilation_block_encoding(ring3, 0.9, 1.0)
+
+
+@pytest.mark.parametrize("kind", ["lcu", "dilation"])
+def test_qsvt_circuit_postselected_block_is_the_polynomial(kind):
+    H = normalise_hamiltonian(ring_with_field(2), 1.05)[0]
+    alpha = 3.0 if kind == "lcu" else 2.0
+    block = (lcu_block_encoding if kind == "lcu" else dilation_block_encoding)(H, -0.1, alpha)
+    poly = sign_polynomial(0.4, 1e-2)
+    phases = solve_phases_newton(poly, convention="qsvt").phases
+    circuit = qsvt_circuit(block, phases)  # gate-level rotations (MCX + flag for the 2-ancilla LCU)
+    w, v = np.linalg.eigh(_shifted(H, -0.1, alpha))
+    reference = (v * poly(w)) @ v.conj().T  # p(A) from the eigendecomposition
+    for col in (0, 3):
+        initial = np.zeros(2**circuit.num_qubits, dtype=complex)
+        initial[col] = 1.0
+        out = simulate_statevector(circuit, initial)
+        # every ancilla in |0> <-> the lowest 2^n amplitudes; phases rebuild p to 1e-12
+        assert np.max(np.abs(out[:4] - reference[:, col])) <= 1e-10
+
+
+def test_diagonal_rotations_equal_gate_level():
+    H = normalise_hamiltonian(ring_with_field(2), 1.05)[0]
+    block = lcu_block_encoding(H, 0.1, 3.0)
+    phases = np.array([0.3, -0.2, 0.7, -0.2, 0.3])
+    gates = qsvt_circuit(block, phases)
+    diagonal = qsvt_circuit(block, phases, rotations="diagonal")
+    rng = np.random.default_rng(3)
+    psi = rng.standard_normal(4) + 1j * rng.standard_normal(4)
+    psi /= np.linalg.norm(psi)
+    a = np.zeros(2**gates.num_qubits, complex)
+    b = np.zeros(2**diagonal.num_qubits, complex)
+    a[:4], b[:4] = psi, psi
+    out_a, out_b = simulate_statevector(gates, a), simulate_statevector(diagonal, b)
+    assert np.max(np.abs(out_a[:4] - out_b[:4])) <= 1e-12  # same post-selected block
+    with pytest.raises(ValueError, match="rotations"):
+        qsvt_circuit(block, phases, rotations="mcx")
+    with pytest.raises(ValueError, match="phases"):
+        qsvt_circuit(block, np.array([0.1]))
+
+
+def test_cooling_circuit_backend_dilation_six_qubits():
+    H = normalise_hamiltonian(ring_with_field(6), 1.05)[0]
+    kw = {"steps": 2, "lam": 0.5, "eps": 0.3, "time": 1.0, "delta": 1e-6, "alpha": 2.0}
+    poly = cool(H, backend="poly", **kw)
+    circ = cool(H, backend="circuit", circuit_options={"block_encoding": "dilation"}, **kw)
+    # same polynomial, phases rebuilding it to 1e-12: states agree step by step far below 1e-8
+    assert np.linalg.norm(circ.state - poly.state) <= 1e-8
+    assert np.max(np.abs(circ.energies - poly.energies)) <= 1e-8
+    assert np.max(np.abs(circ.fidelities - poly.fidelities)) <= 1e-8
+    assert np.all((circ.success_probabilities > 0) & (circ.success_probabilities <= 1))
+    assert circ.success_probabilities[0] == 1.0 and np.all(circ.success_probabilities[1:] < 1)
+
+
+def test_cooling_circuit_backend_lcu(ring3):
+    kw = {"steps": 2, "lam": 0.5, "eps": 0.3, "time": 0.5, "delta": 1e-6, "alpha": 3.0}
+    poly = cool(ring3, backend="poly", **kw)
+    circ = cool(ring3, backend="circuit", circuit_options={"block_encoding": "lcu"}, **kw)
+    assert np.linalg.norm(circ.state - poly.state) <= 1e-8
+    assert np.max(np.abs(circ.fidelities - poly.fidelities)) <= 1e-8
+    assert circ.total_queries_h == poly.total_queries_h
+
+
+def test_resource_counts_match_cooling_accounting():
+    H = normalise_hamiltonian(ring_with_field(4), 1.05)[0]
+    alpha = float(np.sum(np.abs(H.coeffs))) + 1.0
+    res = cooling_circuit_resources(H, eps=0.3, delta=1e-4, steps=3, time=2.0, alpha=alpha)
+    run = cool(H, steps=3, eps=0.3, delta=1e-4, time=2.0, alpha=alpha, backend="exact")
+    assert res["queries_h"] == run.total_queries_h and res["queries_v"] == run.total_queries_v
+    m = int(np.ceil(np.log2(len(H) + 3)))  # H terms + identity + two padding terms
+    assert res["qubits"] == 4 + m + 2  # system, LCU ancillas, flag, select
+    assert res["two_qubit_gates"] == 3 * res["filters_per_step"] * res["filter_two_qubit_gates"] > 0
