@@ -63,17 +63,20 @@ class Connections:
     Shapes, for ``batch`` input strings on ``n`` sites and ``M = 1 + sum_S m_S`` slots (``m_S`` = the most
     off-diagonal nonzeros in a row of term ``S``):
 
-    * ``connected`` ``(batch, M, n)``, same integer dtype/array type as the input: slot 0 is the input string
-      itself (it carries the diagonal ``sum_S T_S[a_S, a_S]``); the slots of term ``S`` hold the input string
-      with the sites of ``S`` replaced by a configuration ``b_S != a_S`` with ``T_S[a_S, b_S] != 0``;
-    * ``values`` ``(batch, M)`` float64: the matrix elements ``L_{a, connected}``; padding slots hold 0;
+    * ``connected`` ``(batch, M, n)``, same integer dtype and array type as the input (pass ``int8``/``uint8``
+      strings to keep this 8x smaller than ``int64``): slot 0 is the input string itself (it carries the merged
+      diagonal ``sum_S T_S[a_S, a_S]``); the following slots, grouped by term size and then by term, hold the
+      input string with the sites of ``S`` replaced by each configuration ``b_S != a_S`` with
+      ``T_S[a_S, b_S] != 0`` (in increasing local index), then the term's padding slots;
+    * ``values`` ``(batch, M)`` float64: the term's element ``T_S[a_S, b_S]``; padding slots hold 0;
     * ``mask`` ``(batch, M)`` bool: False on padding slots (whose ``connected`` is the input string, so any
       ``P`` evaluation on them is valid and is multiplied by 0);
     * ``first_site`` ``(batch, M)`` int64: the lowest site at which the slot may differ from the input (the
       term's first site; ``n`` for slot 0), for sharing autoregressive prefix work.
 
-    Exact repeated strings across slots are possible (two terms may connect ``a`` to the same ``b``); the sum is
-    still exact. :meth:`flat` gives the CSR-like layout without the padding.
+    Two terms may connect ``a`` to the same string ``b`` (e.g. a one-site term and a bond term changing only that
+    site): those slots are separate and ``L_ab`` is the sum of their values, so the contraction is exact.
+    :meth:`flat` gives the CSR-like layout without the padding.
     """
 
     connected: object
@@ -276,8 +279,7 @@ class POVMLindbladian:
             terms, size, width = g["neighbours"].shape
             local = (a[:, g["sites"]] * g["powers"]).sum(-1)  # (batch, terms)
             term_index = g["term_index"]  # (terms,)
-            diagonal += g["diagonal"][term_index, local].sum(-1, keepdims=True) if is_numpy else \
-                g["diagonal"][term_index, local].sum(-1, keepdim=True)
+            diagonal += g["diagonal"][term_index, local].sum(-1)[:, None]
             if width == 0:
                 continue
             cols = g["neighbours"][term_index, local]  # (batch, terms, width)
