@@ -1,0 +1,1 @@
+"""Solver comparison: several solvers on one problem, one table (being built)."""
