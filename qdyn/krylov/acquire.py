@@ -5,7 +5,8 @@
 
 Backends
 --------
-* ``"exact"``: the exact engine's Chebyshev propagator (:func:`qdyn.exact.evolve`).
+* ``"exact"``: the exact engine's matrix-free ``H v`` in one Lanczos run per reference, which gives
+  ``exp(-i H t)|phi_b>`` at every time to ``1e-13`` (:mod:`qdyn.krylov.lanczos_rows`).
 * ``"trotter"``: product formulas applied exactly term by term (:func:`qdyn.exact.trotter_evolve`), ``steps`` per
   ``dt`` so that the data stays Toeplitz in the Trotter unitary.
 * ``"shots"``: exact (or Trotter) overlaps plus the binomial noise of Hadamard tests with ``shots`` shots each:
@@ -23,6 +24,7 @@ from qiskit.quantum_info import SparsePauliOp
 
 from qdyn.errors import check_int, check_state
 from qdyn.krylov.data import KrylovData, check_times
+from qdyn.krylov.lanczos_rows import lanczos_overlaps
 from qdyn.operators import as_pauli_op, spectral_bounds
 from qdyn.results import Resources, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
@@ -56,23 +58,20 @@ def normalise_trotter(trotter) -> dict | None:
     return {"steps": steps, "order": order}
 
 
-def _trajectories(op: SparsePauliOp, refs: np.ndarray, times: np.ndarray, dt: float, trotter, bounds, progress):
-    """``psi[b, m] = U(t_m) phi_b`` for every reference, exact or Trotterised."""
+def _states(op: SparsePauliOp, refs: np.ndarray, n_times: int, dt: float, trotter, progress):
+    """Yield ``(b, m, S(dt)^m phi_b)`` for the product formula ``S``, one state at a time (memory: one vector)."""
     from tqdm.auto import tqdm
 
-    from qdyn.exact import evolve, trotter_evolve
+    from qdyn.exact import trotter_evolve
 
-    out = np.empty((refs.shape[0], times.size, refs.shape[1]), dtype=complex)
-    for b in tqdm(range(refs.shape[0]), desc="krylov rows", disable=not progress):
-        if trotter is None:
-            out[b] = evolve(op, refs[b], times, bounds=bounds)
-        else:
+    with tqdm(total=refs.shape[0] * n_times, desc="krylov rows", disable=not progress) as bar:
+        for b in range(refs.shape[0]):
             state = refs[b]
-            out[b, 0] = state
-            for m in range(1, times.size):
-                state = trotter_evolve(op, state, dt, steps=trotter["steps"], order=trotter["order"])
-                out[b, m] = state
-    return out
+            for m in range(n_times):
+                if m:
+                    state = trotter_evolve(op, state, dt, steps=trotter["steps"], order=trotter["order"])
+                bar.update()
+                yield b, m, state
 
 
 def _pauli_terms(op: SparsePauliOp):
@@ -149,48 +148,55 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
     elif shots is not None:
         raise ValueError(f"shots applies to backend='shots' or circuit targets, not {backend!r}")
     rng, recorded_seed = make_rng(seed)
-    bounds = spectral_bounds(op, method="lanczos")
     n_refs, n_times = refs.shape[0], times.size
 
     with Stopwatch() as clock:
-        psi = _trajectories(op, refs, times, dt, trotter, bounds, progress)
-        s = np.einsum("ai,bmi->abm", refs.conj(), psi)
-        h = None
-        n_circuits = 0
-        if backend == "shots":
-            n_elements = n_refs * n_refs * n_times
-            s, s_err = _hadamard_estimate(s, shots, rng, real_only_lag0=True)
-            n_circuits += 2 * n_elements - n_refs
-        else:
-            s_err = np.zeros_like(s)
-        h_err = None
-        if with_h:
-            if backend == "shots":
-                terms = _pauli_terms(op)
-                h = np.zeros_like(s)
-                h_err = np.zeros_like(s)
-                for pauli, c in terms:
-                    g = np.einsum("ai,bmi->abm", pauli.apply(refs.T).T.conj(), psi)
-                    if not pauli.op.paulis[0].x.any() and not pauli.op.paulis[0].z.any():
-                        h += c * s  # the identity term rescales the measured overlaps; no extra circuit
-                        h_err += abs(c) * s_err
-                        continue
-                    est, err = _hadamard_estimate(g, shots, rng, real_only_lag0=True)
-                    h += c * est
-                    h_err = np.sqrt(h_err.real**2 + (c * err.real) ** 2) + 1j * np.sqrt(
-                        h_err.imag**2 + (c * err.imag) ** 2)
-                    n_circuits += 2 * n_refs * n_refs * n_times - n_refs
-            else:
-                from qdyn.exact import PauliSum
+        from qdyn.exact import PauliSum
 
-                h_refs = PauliSum(op).apply(refs.T).T
-                h = np.einsum("ai,bmi->abm", h_refs.conj(), psi)
-                h_err = np.zeros_like(h)
+        pauli_sum = PauliSum(op)
+        measure_terms = with_h and backend == "shots"
+        terms = _pauli_terms(op) if measure_terms else []
+        lefts = [refs]  # overlaps <left| U(t_m) |phi_b> for every left vector
+        if with_h:
+            lefts += [pauli.apply(refs.T).T for pauli, _ in terms] if measure_terms else [pauli_sum.apply(refs.T).T]
+        lefts = np.concatenate(lefts)
+        if trotter is None:
+            real = pauli_sum.is_real and not np.any(refs.imag)
+            rows, matvecs, ritz = lanczos_overlaps(pauli_sum.apply, lefts, refs, times, real=real)
+            # the spectral range the references see (extreme Ritz values, converged at these step counts),
+            # widened by 2% of the width as in qdyn.operators.spectral_bounds
+            pad = 0.02 * max(ritz[1] - ritz[0], 1e-12)
+            bounds = (ritz[0] - pad, ritz[1] + pad)
+        else:
+            bounds = spectral_bounds(op, method="lanczos")
+            rows, matvecs = np.zeros((lefts.shape[0], n_refs, n_times), dtype=complex), 0
+            for b, m, state in _states(op, refs, n_times, dt, trotter, progress):
+                rows[:, b, m] = lefts.conj() @ state
+        blocks = rows.reshape(-1, n_refs, n_refs, n_times)
+        s = blocks[0]
+        g = blocks[1:] if measure_terms else np.zeros((0, n_refs, n_refs, n_times))
+        h = blocks[1].copy() if with_h and not measure_terms else (np.zeros_like(s) if with_h else None)
+        n_circuits = 0
+        s_err = np.zeros_like(s)
+        h_err = np.zeros_like(s) if with_h else None
+        if backend == "shots":
+            s, s_err = _hadamard_estimate(s, shots, rng, real_only_lag0=True)
+            n_circuits += 2 * n_refs * n_refs * n_times - n_refs
+            for (pauli, c), g_j in zip(terms, g, strict=True):
+                if not pauli.op.paulis[0].x.any() and not pauli.op.paulis[0].z.any():
+                    h += c * s  # the identity term rescales the measured overlaps: no extra circuit
+                    h_err += abs(c) * s_err
+                    continue
+                est, err = _hadamard_estimate(g_j, shots, rng, real_only_lag0=True)
+                h += c * est
+                h_err = np.sqrt(h_err.real**2 + (c * err.real) ** 2) + 1j * np.sqrt(
+                    h_err.imag**2 + (c * err.imag) ** 2)
+                n_circuits += 2 * n_refs * n_refs * n_times - n_refs
         s = _hermitian_lag0(s)
         h = _hermitian_lag0(h) if h is not None else None
 
     steps_per_dt = trotter["steps"] if trotter else 1
-    resources = Resources(evolutions=n_refs * (n_times - 1) * steps_per_dt, circuits=n_circuits,
+    resources = Resources(evolutions=n_refs * (n_times - 1) * steps_per_dt, matvecs=matvecs, circuits=n_circuits,
                           shots=n_circuits * (shots or 0), wall_time=clock.elapsed)
     metadata = make_metadata(seed=recorded_seed, backend=backend, trotter=trotter, shots=shots,
                              n_refs=n_refs, n_times=n_times, dt=dt)

@@ -54,7 +54,8 @@ class KrylovData(Result):
 
     ``s_err`` and ``h_err`` hold the standard errors of the real parts (``.real``) and imaginary parts (``.imag``)
     of every element; they are zero for noiseless data. ``h`` is ``None`` when only overlaps were measured.
-    ``bounds`` is an interval containing the spectrum of ``H`` (used for phase unwrapping and aliasing checks).
+    ``bounds`` is an interval containing the spectrum of ``H`` that the references see (from the Lanczos run of
+    the exact backends, else the whole spectrum), used for phase unwrapping and the aliasing check.
     """
 
     times: np.ndarray
