@@ -76,6 +76,10 @@ def test_target_errors(monkeypatch, tmp_path):
     monkeypatch.setenv("USERPROFILE", str(tmp_path))
     with pytest.raises(ValueError, match="QISKIT_IBM_TOKEN"):
         resolve_target("ibm:ibm_torino")
+    from qdyn.circuits.ibm import fetch_job
+
+    with pytest.raises(ValueError, match="QISKIT_IBM_TOKEN"):  # fetching a job by id needs the same account
+        fetch_job("d0abc123")
 
 
 def test_bad_pubs(pub):

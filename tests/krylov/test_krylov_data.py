@@ -121,3 +121,23 @@ def test_bad_references_and_options():
         kr.acquire(H, states.plus_state(3), grid, dephasing=0.1)
     with pytest.raises(ValueError, match="dt"):
         kr.time_grid(0.0, 4)
+
+
+def test_lanczos_rows_at_long_times_match_the_chebyshev_propagator():
+    H = models.heisenberg(6, delta=0.8, h=0.2, periodic=True)
+    ref = states.haar_random_state(6, seed=9)
+    grid = kr.time_grid(0.9, 40)  # t_max * ||H|| ~ 500: a long Lanczos run
+    data = kr.acquire(H, ref, grid)
+    from qdyn.exact import evolve
+
+    psi_t = evolve(H, ref, grid)  # independent engine: the Chebyshev propagator, ~1e-13 per step
+    np.testing.assert_allclose(data.s[0, 0], psi_t @ ref.conj(), atol=1e-10)
+    assert data.resources.matvecs < 40 * 20  # far fewer products than a propagator step per time
+    lo, hi = np.linalg.eigvalsh(H.to_matrix())[[0, -1]]
+    assert data.bounds[0] <= lo + 1e-9 and data.bounds[1] >= hi - 1e-9  # a random state sees the whole spectrum
+
+
+def test_trotter_acquisition_with_progress_bar():
+    data = kr.acquire(models.tfim(3), states.plus_state(3), kr.time_grid(0.2, 3), backend="trotter",
+                      trotter={"steps": 1, "order": 1}, progress=True)
+    assert data.resources.evolutions == 2 and data.metadata.options["trotter"] == {"steps": 1, "order": 1}
