@@ -26,7 +26,6 @@ from qdyn.cooling.polynomials import (
 )
 from qdyn.cooling.problems import (
     default_perturbation,
-    j1j2_ring,
     normalise_hamiltonian,
     ring_with_field,
 )
@@ -46,7 +45,6 @@ __all__ = [
     "default_perturbation",
     "erf_polynomial",
     "fourier_sign_series",
-    "j1j2_ring",
     "normalise_hamiltonian",
     "qsp_response",
     "ring_with_field",

@@ -12,7 +12,6 @@ from qdyn.operators import as_pauli_op, spectral_bounds
 __all__ = [
     "check_normalised",
     "default_perturbation",
-    "j1j2_ring",
     "normalise_hamiltonian",
     "ring_with_field",
 ]
@@ -53,23 +52,3 @@ def ring_with_field(n: int, field: float = 0.3) -> SparsePauliOp:
     n = check_int("n", n, minimum=2)
     z = SparsePauliOp(["I" * (n - 1 - i) + "Z" + "I" * i for i in range(n)], np.full(n, float(field)))
     return (tfim(n, 1.0, 1.0, periodic=True) + z).simplify(atol=0)
-
-
-def j1j2_ring(n: int, j2: float = 0.5) -> SparsePauliOp:
-    """A small-gap frustrated chain: the ``J1-J2`` Heisenberg ring ``sum (S_i.S_{i+1} + j2 S_i.S_{i+2})``.
-
-    At ``j2 = 0.5`` (Majumdar-Ghosh point) the ground state is (near-)degenerate on even rings; the default
-    keeps the second-neighbour coupling just below it, where the gap is small.
-    """
-    n = check_int("n", n, minimum=4)
-    labels, coeffs = [], []
-    for dist, j in ((1, 1.0), (2, float(j2))):
-        for i in range(n):
-            k = (i + dist) % n
-            for p in "XYZ":
-                chars = ["I"] * n
-                chars[n - 1 - i] = p
-                chars[n - 1 - k] = p
-                labels.append("".join(chars))
-                coeffs.append(j)
-    return SparsePauliOp(labels, np.array(coeffs)).simplify(atol=0)

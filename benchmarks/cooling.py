@@ -1,0 +1,133 @@
+"""Benchmark of qdyn.cooling: phase finding, the poly backend's cost per step, cooling against baselines.
+
+Run ``python benchmarks/cooling.py`` (``--quick`` for a short run). Prints:
+
+1. QSP phase finding (Newton) at degree 101, 301, 1001, 3001: seconds and rebuild error; the
+   Levenberg-Marquardt solver on the same polynomial is the baseline where run (degree <= 301), as a ratio.
+2. Seconds per cooling step of the poly backend at n = 8 ... 18 (``--quick``: 8 ... 12), as ratios to n = 8.
+3. Fidelity and energy error against total H-queries for cooling and each baseline, on the regression ring at
+   n = 8 and on the same ring with a weak field 0.05 (small gap) at n = 8.
+4. Total H-queries against the number of cooling steps d, with a least-squares power-law fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from qdyn.cooling import (
+    adiabatic,
+    cool,
+    eigenstate_filter,
+    imaginary_time,
+    normalise_hamiltonian,
+    ring_with_field,
+    sign_polynomial,
+    solve_phases_lm,
+    solve_phases_newton,
+)
+
+
+def _sign_of_degree(target):
+    lo, hi = 1e-4, 0.9
+    for _ in range(40):
+        mid = np.sqrt(lo * hi)
+        if sign_polynomial(mid, 1e-6).degree > target:
+            lo = mid
+        else:
+            hi = mid
+    return sign_polynomial(hi, 1e-6)
+
+
+def phase_benchmark(degrees):
+    print("\n# 1. QSP phases (Newton, symmetric, verified on >= 2d points)")
+    print(f"{'degree':>7} {'newton s':>9} {'error':>9} {'iters':>5} {'LM s':>8} {'newton/LM':>9}")
+    for target in degrees:
+        p = _sign_of_degree(target)
+        t0 = time.perf_counter()
+        ph = solve_phases_newton(p)
+        t_newton = time.perf_counter() - t0
+        if p.degree <= 301:
+            t0 = time.perf_counter()
+            solve_phases_lm(p)
+            t_lm = time.perf_counter() - t0
+            lm = f"{t_lm:8.3f} {t_newton / t_lm:9.2f}"
+        else:
+            lm = f"{'-':>8} {'-':>9}"
+        print(f"{p.degree:7d} {t_newton:9.3f} {ph.max_error:9.1e} {ph.iterations:5d} {lm}")
+
+
+def step_benchmark(sizes):
+    print("\n# 2. poly backend: seconds per cooling step (t = 5, eps = 0.15, delta = 1e-6)")
+    print(f"{'n':>3} {'s/step':>8} {'ratio to n=8':>12} {'H-queries/step':>14}")
+    base = None
+    for n in sizes:
+        # dividing by the Pauli 1-norm puts the spectrum inside [-1, 1] without diagonalising
+        H = ring_with_field(n)
+        H = (H / float(np.sum(np.abs(H.coeffs)))).simplify()
+        r = cool(H, steps=1, backend="poly", mu_start=0.0, mu_end=0.0, schedule=[0.0])
+        per_step = r.wall_times[1]
+        base = base or per_step
+        print(f"{n:3d} {per_step:8.3f} {per_step / base:12.2f} {r.queries_h[1]:14d}")
+
+
+def comparison(name, H):
+    print(f"\n# 3. {name}: fidelity and energy error against total H-queries")
+    header = ("method", "parameter", "H-queries", "fidelity", "E - E0", "p_success")
+    print("{:>18} {:>14} {:>10} {:>9} {:>9} {:>9}".format(*header))
+    rows = []
+    for steps in (25, 50, 100):
+        r = cool(H, steps=steps, backend="exact")
+        rows.append(("cooling", f"d={steps}", r))
+    for total in (25.0, 100.0, 400.0):
+        r = adiabatic(H, total_time=total, steps=int(total // 2) or 1)
+        rows.append(("adiabatic", f"T={total:g}", r))
+    res = eigenstate_filter(H, orders=(4, 16, 64))
+    for k, order in enumerate((4, 16, 64), start=1):
+        rows.append(("lin-tong filter", f"l={order}", (res, k)))
+    res = imaginary_time(H, betas=(4.0, 16.0, 64.0))
+    for k, beta in enumerate((4.0, 16.0, 64.0), start=1):
+        rows.append(("imaginary time", f"beta={beta:g}", (res, k)))
+    for method, param, r in rows:
+        if isinstance(r, tuple):  # one entry of a filter / imaginary-time scan
+            r, k = r
+            q, f, e = r.queries_h[k], r.fidelities[k], r.energies[k] - r.ground_energy
+            p = r.success_probabilities[k]
+        else:
+            q, f, e = r.total_queries_h, r.fidelity, r.energy_error
+            p = float(np.prod(r.success_probabilities))
+        print(f"{method:>18} {param:>14} {q:10d} {f:9.4f} {e:9.2e} {p:9.3f}")
+
+
+def query_scaling(H, ds):
+    print("\n# 4. total H-queries against the number of cooling steps d (t = 5, eps = 0.15, delta = 1e-6)")
+    qs, fids = [], []
+    for d in ds:
+        r = cool(H, steps=d, backend="exact")
+        qs.append(r.total_queries_h)
+        fids.append(r.fidelity)
+        print(f"d={d:4d}  queries={r.total_queries_h:9d}  fidelity={r.fidelity:.4f}")
+    slope, _ = np.polyfit(np.log(ds), np.log(qs), 1)
+    print(f"fit: queries ~ d^{slope:.3f} (d^1.5 would be 1.5)")
+    return slope
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes and degrees")
+    args = parser.parse_args(argv)
+    phase_benchmark((101, 301, 1001) if args.quick else (101, 301, 1001, 3001))
+    step_benchmark((8, 10, 12) if args.quick else (8, 10, 12, 14, 16, 18))
+    n = 6 if args.quick else 8
+    comparison(f"regression ring, n={n}", normalise_hamiltonian(ring_with_field(n), 1.05)[0])
+    # small gap: at the critical transverse field a weak longitudinal field only just splits the two
+    # ferromagnetic-like states
+    small_gap = normalise_hamiltonian(ring_with_field(n, 0.05), 1.05)[0]
+    comparison(f"small-gap ring (field 0.05), n={n}", small_gap)
+    query_scaling(normalise_hamiltonian(ring_with_field(6), 1.05)[0], (10, 20, 40, 80, 160))
+
+
+if __name__ == "__main__":
+    main()
