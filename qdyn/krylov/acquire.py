@@ -105,7 +105,7 @@ def _hermitian_lag0(rows: np.ndarray) -> np.ndarray:
 
 def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotter: dict | None = None,
             seed=None, with_h: bool = True, dephasing: float = 0.0, damping: float = 0.0,
-            progress: bool = False) -> KrylovData:
+            progress: bool = False, mode: str = "job") -> KrylovData:
     """Measure the Krylov overlap rows ``s`` (and ``h``) of ``H`` from ``refs`` on the grid ``times``.
 
     Parameters
@@ -119,6 +119,8 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
     seed : int, Generator or None; recorded in the metadata.
     with_h : also measure ``h`` (needed by VQPE; UVQPE, ODMD and the matrix pencil need only ``s``).
     dephasing, damping : per-qubit rates of ``Z`` dephasing and amplitude damping (``"lindblad"`` only).
+    progress : tqdm progress bar over the evolutions / circuits being built.
+    mode : ``"job"`` or ``"batch"`` for IBM targets (open-plan accounts have no sessions).
     """
     op = as_pauli_op(H)
     n = op.num_qubits
@@ -132,13 +134,17 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
     if isinstance(backend, str) and backend == "lindblad":
         from qdyn.krylov.lindblad import acquire_lindblad
 
+        if shots is not None or trotter is not None:
+            raise ValueError("backend='lindblad' integrates the master equation exactly: no shots or trotter")
         return acquire_lindblad(op, refs, times, dt, dephasing=dephasing, damping=damping, with_h=with_h,
                                 seed=seed)
+    if isinstance(backend, str) and backend == "exact" and trotter is not None:
+        raise ValueError("backend='exact' evolves exactly; for product formulas use backend='trotter'")
     if not (isinstance(backend, str) and backend in _ENGINE_BACKENDS):
         from qdyn.krylov.circuit_data import acquire_circuits
 
         return acquire_circuits(op, refs, times, dt, target=backend, shots=shots, trotter=trotter, seed=seed,
-                                with_h=with_h, progress=progress)
+                                with_h=with_h, progress=progress, mode=mode)
     if backend == "trotter" and trotter is None:
         raise ValueError("backend='trotter' needs trotter={'steps': r, 'order': p}")
     if backend == "shots":

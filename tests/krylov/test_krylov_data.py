@@ -119,6 +119,12 @@ def test_bad_references_and_options():
         kr.acquire(H, states.plus_state(3), grid, backend="trotter", trotter={"steps": 1, "order": 3})
     with pytest.raises(ValueError, match="lindblad"):
         kr.acquire(H, states.plus_state(3), grid, dephasing=0.1)
+    with pytest.raises(ValueError, match="no shots or trotter"):
+        kr.acquire(H, states.plus_state(3), grid, backend="lindblad", shots=100)
+    with pytest.raises(ValueError, match="backend='trotter'"):
+        kr.acquire(H, states.plus_state(3), grid, trotter={"steps": 1, "order": 2})
+    with pytest.raises(ValueError, match="unknown target"):
+        kr.acquire(H, states.plus_state(3), grid, backend="quantum-annealer")
     with pytest.raises(ValueError, match="dt"):
         kr.time_grid(0.0, 4)
 
