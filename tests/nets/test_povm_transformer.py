@@ -1,0 +1,138 @@
+"""The POVM autoregressive transformer: normalisation, exact sampling, causality, the exact initial state."""
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from qdyn.devices import cuda_works
+from qdyn.nets.povm_transformer import POVMTransformer, all_outcome_strings
+from qdyn.seeding import torch_generator
+
+
+def _random_model(n_sites, seed=3, **kw):
+    """A model whose output layer is not zero, so the conditionals really depend on the prefix."""
+    model = POVMTransformer(n_sites, seed=seed, **kw)
+    with torch.no_grad():
+        torch.nn.init.normal_(model.head.weight, std=1.5, generator=torch_generator(seed + 1))
+    return model
+
+
+def test_float64_by_default_and_float32_on_request():
+    assert POVMTransformer(3, seed=0).dtype == torch.float64
+    model = _random_model(3, precision="single")
+    assert model.dtype == torch.float32
+    # float32 rounding of 64 summed probabilities: 1e-5.
+    assert abs(float(model.probabilities().sum()) - 1.0) < 1e-5
+
+
+@pytest.mark.parametrize("layers,heads", [(1, 1), (2, 2), (3, 4)])
+def test_probabilities_sum_to_one_by_enumeration(layers, heads):
+    model = _random_model(4, n_layers=layers, n_heads=heads, d_model=16)
+    probs = model.probabilities()
+    assert probs.shape == (256,)
+    # Each conditional is a softmax; their product sums to 1 up to float64 rounding over 256 terms.
+    assert abs(float(probs.sum()) - 1.0) < 1e-12
+    # The same along another site ordering.
+    order = [2, 0, 3, 1]
+    total = torch.exp(model.log_prob(all_outcome_strings(4), order=order)).sum()
+    assert abs(float(total.detach()) - 1.0) < 1e-12
+
+
+def test_initial_state_is_the_given_product_distribution():
+    rng = np.random.default_rng(5)
+    p0 = rng.dirichlet(np.ones(4), size=5)
+    p0[2] = [0.5, 0.5, 0.0, 0.0]  # zero entries are allowed
+    model = POVMTransformer(5, n_layers=2, initial_probs=p0, seed=2)
+    strings = all_outcome_strings(5)
+    expected = np.prod(p0[np.arange(5), strings.numpy()], axis=1)
+    # Zero output weight and bias log p0: P is the product up to float64 rounding.
+    for order in (None, [4, 2, 0, 1, 3]):
+        got = torch.exp(model.log_prob(strings, order=order)).detach().numpy()
+        np.testing.assert_allclose(got, expected, atol=1e-15, rtol=1e-12)
+
+
+def test_exact_samples_follow_the_density_chi_square():
+    # Two layers: a sampler that dropped the causal mask would follow a different distribution.
+    model = _random_model(4, n_layers=2, n_heads=2, d_model=16, seed=7)
+    probs = model.probabilities().numpy()
+    n = 100_000
+    samples = model.sample(n, generator=torch_generator(11))
+    index = (samples * 4 ** torch.arange(4)).sum(1).numpy()
+    counts = np.bincount(index, minlength=256)
+    keep = probs * n >= 5  # chi-square validity: expected counts >= 5; the rest pooled into one cell
+    observed = np.append(counts[keep], counts[~keep].sum())
+    expected = np.append(probs[keep] * n, probs[~keep].sum() * n)
+    _, pvalue = stats.chisquare(observed, expected)
+    # Seeded, so deterministic; a correct sampler fails at this level with probability 1e-4.
+    assert pvalue > 1e-4
+
+
+def test_cached_sampling_equals_uncached_evaluation():
+    model = _random_model(7, n_layers=3, n_heads=2, d_model=16, seed=9)
+    for order in (None, [3, 6, 0, 1, 5, 2, 4]):
+        samples, logp_cached = model.sample(500, generator=torch_generator(1), order=order, return_log_prob=True)
+        logp_full = model.log_prob(samples, order=order)
+        # Same arithmetic in another association order: float64 rounding only.
+        torch.testing.assert_close(logp_cached, logp_full.detach(), atol=1e-12, rtol=0)
+
+
+def test_density_evaluation_is_causal():
+    model = _random_model(6, n_layers=2, n_heads=2, d_model=16)
+    x = torch.randint(4, (50, 6), generator=torch_generator(0))
+    base = model.conditional_log_probs(x)
+    for k in range(6):
+        changed = x.clone()
+        changed[:, k:] = (changed[:, k:] + 1) % 4
+        out = model.conditional_log_probs(changed)
+        # Conditionals at positions <= k see only x_<k, which did not change: identical.
+        torch.testing.assert_close(out[:, : k + 1], base[:, : k + 1], atol=1e-14, rtol=0)
+        if k < 5:
+            assert not torch.allclose(out[:, k + 1:], base[:, k + 1:])
+
+
+def test_seed_reproduces_weights_and_samples():
+    a, b = POVMTransformer(5, seed=4), POVMTransformer(5, seed=4)
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(pa, pb)
+    assert a.seed == 4
+    ma, mb = _random_model(5, seed=4), _random_model(5, seed=4)
+    assert torch.equal(ma.sample(100, generator=torch_generator(3)), mb.sample(100, generator=torch_generator(3)))
+
+
+@pytest.mark.skipif(cuda_works(), reason="a GPU is present")
+def test_cuda_without_gpu_is_a_clear_error():
+    with pytest.raises(ValueError, match="no working CUDA GPU"):
+        POVMTransformer(3, device="cuda")
+
+
+@pytest.mark.skipif(not cuda_works(), reason="needs a CUDA GPU")
+def test_cuda_matches_cpu():
+    cpu = _random_model(5, n_layers=2)
+    gpu = _random_model(5, n_layers=2, device="cuda")
+    strings = all_outcome_strings(5)
+    torch.testing.assert_close(gpu.log_prob(strings.cuda()).cpu(), cpu.log_prob(strings), atol=1e-10, rtol=0)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="divisible by n_heads"):
+        POVMTransformer(3, d_model=10, n_heads=3)
+    with pytest.raises(ValueError, match="initial_probs must have shape"):
+        POVMTransformer(3, initial_probs=[0.5, 0.5])
+    with pytest.raises(ValueError, match="sum to 1"):
+        POVMTransformer(3, initial_probs=[0.5, 0.5, 0.5, 0.0])
+    with pytest.raises(ValueError, match="precision"):
+        POVMTransformer(3, precision="half")
+    with pytest.raises(ValueError, match="n_sites must be >= 1"):
+        POVMTransformer(0)
+    model = POVMTransformer(3, seed=0)
+    with pytest.raises(ValueError, match="outcomes must lie in 0..3"):
+        model.log_prob(torch.tensor([[0, 1, 4]]))
+    with pytest.raises(ValueError, match=r"shape \(batch, 3\)"):
+        model.log_prob(torch.tensor([[0, 1]]))
+    with pytest.raises(TypeError, match="integer tensor"):
+        model.log_prob(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="permutation"):
+        model.log_prob(torch.zeros(2, 3, dtype=torch.long), order=[0, 0, 1])
+    with pytest.raises(ValueError, match="too large to enumerate"):
+        all_outcome_strings(11)
