@@ -47,6 +47,7 @@ _MODE_FLOOR = 1e-5  #: Hankel modes with a smaller relative amplitude are numeri
 class KrylovResult(Result):
     """Energies from real-time Krylov data.
 
+    ``cond_S`` is the condition number of ``S`` (of the Hankel / delay-embedding matrix for the Hankel methods).
     ``history[k-1]`` is the lowest energy at Krylov dimension ``k`` (per reference; for the Hankel methods, using
     the first ``k`` time samples), NaN where that dimension cannot give one. ``energies_err`` are bootstrap standard
     errors (``None`` for noiseless data). ``decay_rates`` (Hankel methods) are ``-Re(omega)`` of the returned modes.
@@ -97,21 +98,16 @@ def _unwrap(mu: np.ndarray, centre: float, dt: float) -> np.ndarray:
 
 
 def _generalised(data: KrylovData, method: str, dim: int, threshold: float):
-    if method == "vqpe":
-        mats = krylov_matrices(data, dim, which="SH")
-        X, rank, cond = _canonical_basis(mats["S"], threshold)
-        if rank == 0:
-            return np.array([]), None, rank, cond
-        Hp = X.conj().T @ mats["H"] @ X
-        return np.linalg.eigvalsh((Hp + Hp.conj().T) / 2), None, rank, cond
-    mats = krylov_matrices(data, dim, which="SU")
+    """Ascending energies of the thresholded ``H c = E S c`` (VQPE) or ``U c = mu S c`` (UVQPE); rank; cond(S)."""
+    mats = krylov_matrices(data, dim, which="SH" if method == "vqpe" else "SU")
     X, rank, cond = _canonical_basis(mats["S"], threshold)
     if rank == 0:
-        return np.array([]), None, rank, cond
-    mu = np.linalg.eigvals(X.conj().T @ mats["U"] @ X)
-    omega = _unwrap(mu, sum(data.bounds) / 2, data.dt)
-    order = np.argsort(-omega.imag)
-    return -omega.imag[order], None, rank, cond
+        return np.array([]), rank, cond
+    if method == "vqpe":
+        Hp = X.conj().T @ mats["H"] @ X
+        return np.linalg.eigvalsh((Hp + Hp.conj().T) / 2), rank, cond
+    omega = _unwrap(np.linalg.eigvals(X.conj().T @ mats["U"] @ X), sum(data.bounds) / 2, data.dt)
+    return np.sort(-omega.imag), rank, cond
 
 
 def _channels(data: KrylovData, n_samples: int) -> np.ndarray:
@@ -155,23 +151,18 @@ def _solve_once(data: KrylovData, method: str, dim: int, threshold: float, n_roo
     history = np.full(dim, np.nan)
     ranks = np.zeros(dim, dtype=int)
     if method in ("vqpe", "uvqpe"):
-        dims = range(1, dim + 1) if with_history else [dim]
-        for k in dims:
-            energies, _, rank, cond = _generalised(data, method, k, threshold)
+        for k in range(1, dim + 1) if with_history else [dim]:
+            energies, rank, cond = _generalised(data, method, k, threshold)
             ranks[k - 1] = rank
             if energies.size:
-                history[k - 1] = energies.min()
-        energies, _, rank, cond = _generalised(data, method, dim, threshold)
+                history[k - 1] = energies[0]
         return energies[:n_roots], None, rank, cond, history, ranks
-    dims = range(3, dim + 1) if with_history else [dim]
-    for k in dims:
-        omega, rank, _ = _hankel_modes(data, method, k, threshold)
+    for k in (range(3, dim + 1) if with_history and dim >= 3 else [dim]):
+        omega, rank, cond = _hankel_modes(data, method, k, threshold)
         ranks[k - 1] = rank
         if omega.size:
             history[k - 1] = (-omega.imag).min()
-    omega, rank, cond = _hankel_modes(data, method, dim, threshold)
-    order = np.argsort(-omega.imag)
-    omega = omega[order][:n_roots]
+    omega = omega[np.argsort(-omega.imag)][:n_roots]
     return -omega.imag, -omega.real, rank, cond, history, ranks
 
 
@@ -203,7 +194,8 @@ def solve(data: KrylovData, method: str = "vqpe", *, threshold="auto", n_roots: 
     rng, recorded_seed = make_rng(seed)
     energies, decay, rank, cond, history, ranks = _solve_once(data, method, K, thr, n_roots, True)
     if energies.size == 0:
-        warnings.warn(f"no direction of S survives the threshold {thr:.3g}; the result is empty", stacklevel=2)
+        warnings.warn(f"no direction of S (or Hankel mode) survives the threshold {thr:.3g}; the result is empty",
+                      stacklevel=2)
     elif energies.size < n_roots:
         warnings.warn(f"only {energies.size} roots at rank {rank} (asked for {n_roots})", stacklevel=2)
 

@@ -121,6 +121,8 @@ def test_solver_bad_input(tfim8):
         kr.solve(data, "vqpe", K=18)
     with pytest.raises(ValueError, match="method"):
         kr.solve(data, "lanczos")
+    with pytest.warns(UserWarning, match="no direction"):  # two samples cannot resolve a mode: empty, no crash
+        assert kr.solve(data, "odmd", K=2).energies.size == 0
     with pytest.raises(ValueError, match="threshold"):
         kr.solve(data, "vqpe", threshold=-1.0)
     with pytest.raises(TypeError, match="KrylovData"):
