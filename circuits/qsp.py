@@ -1,4 +1,4 @@
-"""QSVT circuits for a real polynomial of a Hermitian block encoding.
+"""QSVT circuits for a real polynomial of a Hermitian block encoding, and QETU circuits on ``e^{-i tau H}``.
 
 With a Hermitian block encoding ``U`` of ``A`` (projector ``Pi = |0^m><0^m|``) and phases ``Psi`` in the
 ``"qsvt"`` convention of :mod:`qdyn.cooling.phases`,
@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from qiskit import QuantumCircuit
 
-__all__ = ["qsvt_circuit", "qsvt_layout"]
+__all__ = ["qetu_circuit", "qsvt_circuit", "qsvt_layout"]
 
 
 def qsvt_layout(n_system: int, n_ancillas: int, with_flag: bool = True) -> dict:
@@ -82,5 +82,51 @@ def qsvt_circuit(block, phases, *, block_gate=None, rotations: str = "gates") ->
     for psi in phases[-2::-1]:
         qc.append(gate, be_qubits)
         rotation(psi)
+    qc.h(c)
+    return qc
+
+
+def qetu_circuit(H, tau: float, phases, *, evolution: str = "exact", trotter_reps: int = 1) -> QuantumCircuit:
+    """QETU circuit for ``p(cos(tau H / 2))`` with ``"qetu"``-convention phases (Dong, Lin, Tong 2022).
+
+    The signal is the control-free time evolution ``e^{-i (tau/2) Z_a x H}`` (eigenvalue ``E`` of ``H``:
+    ``e^{-i theta Z_a}``, ``theta = tau E / 2``), the phases are ``e^{i psi X_a}``. Complex conjugation of the
+    sequence is ``theta -> -theta`` (up to ``Z_a`` conjugation, invisible in ``<0|.|0>``), so a select qubit
+    ``c`` in ``|+>`` that flips the evolution time, ``e^{-i (tau/2) Z_c Z_a x H}``, and post-selection of
+    ``a = c = 0`` give the real part, ``p(cos(tau H / 2))``. ``evolution="exact"`` uses the dense unitary
+    (simulation); ``"trotter"`` a Lie-Trotter ``PauliEvolutionGate`` with ``trotter_reps`` steps (gate
+    counts). Qubits: system ``0..n-1``, ``a = n``, ``c = n + 1``. Spectrum of ``H``: inside ``[0, pi/tau]``.
+    """
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qdyn.errors import check_choice, check_int, check_positive
+    from qdyn.operators import as_pauli_op
+
+    check_choice("evolution", evolution, ("exact", "trotter"))
+    tau = check_positive("tau", tau)
+    phases = np.asarray(phases, dtype=float)
+    if phases.ndim != 1 or phases.size < 2:
+        raise ValueError("phases must be a 1-D array of d + 1 >= 2 QETU phases")
+    op = as_pauli_op(H, name="H")
+    n = op.num_qubits
+    a, c = n, n + 1
+    zh = SparsePauliOp("ZZ").tensor(op)  # Z_c Z_a (qubits n + 1, n: most significant), H on the system
+    if evolution == "exact":
+        from qiskit.circuit.library import UnitaryGate
+        from scipy.linalg import expm
+
+        signal = UnitaryGate(expm(-0.5j * tau * zh.to_matrix()), check_input=False, label="e^{-i tau/2 ZZH}")
+    else:
+        from qiskit.circuit.library import PauliEvolutionGate
+        from qiskit.synthesis import LieTrotter
+
+        reps = check_int("trotter_reps", trotter_reps, minimum=1)
+        signal = PauliEvolutionGate(zh, time=tau / 2, synthesis=LieTrotter(reps=reps))
+    qc = QuantumCircuit(n + 2, name="qetu")
+    qc.h(c)
+    qc.rx(-2 * phases[-1], a)  # RX(t) = exp(-i t/2 X)
+    for psi in phases[-2::-1]:
+        qc.append(signal, list(range(n)) + [a, c])
+        qc.rx(-2 * psi, a)
     qc.h(c)
     return qc

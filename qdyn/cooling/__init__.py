@@ -22,6 +22,7 @@ from qdyn.cooling.polynomials import (
     FourierSeries,
     erf_polynomial,
     fourier_sign_series,
+    qetu_sign_polynomial,
     sign_polynomial,
 )
 from qdyn.cooling.problems import (
@@ -46,6 +47,7 @@ __all__ = [
     "erf_polynomial",
     "fourier_sign_series",
     "normalise_hamiltonian",
+    "qetu_sign_polynomial",
     "qsp_response",
     "ring_with_field",
     "sign_polynomial",

@@ -23,6 +23,12 @@ QSVT circuit with a Hermitian block encoding): ``U_R(a, Psi) = e^{i psi_0 Z} pro
 ``Re <0|U_R(a, Psi)|0> = p(a)``, realised by averaging the circuits with ``Psi`` and ``-Psi`` (one extra
 ancilla). From ``W = i e^{i 3pi/4 Z} R e^{i 3pi/4 Z}`` one gets ``psi_k = phi_k - pi/2`` inside and
 ``psi_{0,d} = phi_{0,d} + 3pi/4 + gamma/2`` with ``gamma = pi (d + 3)/2`` at the ends.
+
+Convention ``"qetu"`` (Dong, Lin, Tong, PRX Quantum 3, 040305 (2022)): ``U(theta, Psi) = e^{i psi_0 X}
+prod_k [e^{-i theta Z} e^{i psi_k X}]`` with ``theta = tau E / 2`` from the control-free ``e^{-i tau H}``, and
+``Re <0|U|0> = p(cos theta)`` (in a circuit: the average of ``theta`` and ``-theta``). Hadamard
+conjugation turns it into ``Z U_wx Z`` read in ``|->``, and ``Re <-|U_wx|-> = Re P`` for symmetric phases, so
+``psi_k = phi_k`` inside and ``psi_{0,d} = phi_{0,d} - pi/4`` (``Re(-i P) = Im P``).
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ __all__ = [
     "solve_phases_newton",
 ]
 
-CONVENTIONS = ("wx", "qsvt")
+CONVENTIONS = ("wx", "qsvt", "qetu")
 _NODE_CHUNK = 512
 
 
@@ -143,32 +149,46 @@ def _response_and_jacobian(reduced: np.ndarray, d: int, x: np.ndarray):
 
 
 def qsp_response(phases, x, convention: str = "wx") -> np.ndarray:
-    """``<0|U(x, Phi)|0>`` by direct products of the 2x2 matrices (``"wx"``: W(x); ``"qsvt"``: R(x))."""
+    """``<0|U(x, Phi)|0>``: the first row ``<0|`` multiplied through the 2x2 factors, left to right.
+
+    ``"wx"``: signal ``W(x) = [[x, i s], [i s, x]]``; ``"qsvt"``: ``R(x) = [[x, s], [s, -x]]``; phases
+    ``e^{i phi Z}``; ``s = sqrt(1 - x^2)``. ``"qetu"``: signal ``e^{-i theta Z}`` with ``x = cos(theta)``,
+    phases ``e^{i phi X}``.
+    """
     check_choice("convention", convention, CONVENTIONS)
     phases = np.asarray(phases, dtype=float)
     x = np.atleast_1d(np.asarray(x, dtype=float))
     s = np.sqrt(np.clip(1 - x * x, 0, None))
-    if convention == "wx":
-        signal = np.stack([np.stack([x, 1j * s], -1), np.stack([1j * s, x], -1)], -2)
-    else:
-        signal = np.stack([np.stack([x, s], -1), np.stack([s, -x], -1)], -2).astype(complex)
-    u = np.broadcast_to(np.diag(np.exp([1j * phases[0], -1j * phases[0]])), (x.size, 2, 2)).copy()
+    if convention == "qetu":
+        signal = x - 1j * s  # e^{-i theta}
+        a = np.full(x.size, np.cos(phases[0]), dtype=complex)
+        b = np.full(x.size, 1j * np.sin(phases[0]))
+        for phi in phases[1:]:
+            a, b = a * signal, b * np.conj(signal)
+            a, b = a * np.cos(phi) + 1j * np.sin(phi) * b, 1j * np.sin(phi) * a + np.cos(phi) * b
+        return a
+    off, sign = (1j * s, 1.0) if convention == "wx" else (s.astype(complex), -1.0)
+    a = np.full(x.size, np.exp(1j * phases[0]))
+    b = np.zeros(x.size, dtype=complex)
     for phi in phases[1:]:
-        u = u @ signal
-        u[:, :, 0] *= np.exp(1j * phi)
-        u[:, :, 1] *= np.exp(-1j * phi)
-    return u[:, 0, 0]
+        a, b = (a * x + b * off) * np.exp(1j * phi), (a * off + sign * b * x) * np.exp(-1j * phi)
+    return a
 
 
 def _response_part(phases, x, convention):
     value = qsp_response(phases, x, convention)
-    return value.imag if convention == "wx" else value.real
+    return value.imag if convention == "wx" else value.real  # "qsvt", "qetu": the real part
 
 
 def _to_convention(full_wx: np.ndarray, convention: str) -> np.ndarray:
     if convention == "wx":
         return full_wx.copy()
     d = full_wx.size - 1
+    if convention == "qetu":
+        out = full_wx.copy()
+        out[0] -= np.pi / 4
+        out[d] -= np.pi / 4
+        return out
     out = full_wx - np.pi / 2
     end_shift = 3 * np.pi / 4 + np.pi * (d + 3) / 4
     out[0] = full_wx[0] + end_shift

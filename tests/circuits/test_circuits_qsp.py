@@ -106,3 +106,29 @@ def test_resource_counts_match_cooling_accounting():
     m = int(np.ceil(np.log2(len(H) + 3)))  # H terms + identity + two padding terms
     assert res["qubits"] == 4 + m + 2  # system, LCU ancillas, flag, select
     assert res["two_qubit_gates"] == 3 * res["filters_per_step"] * res["filter_two_qubit_gates"] > 0
+
+
+def test_qetu_circuit_postselected_block(ring3):
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qdyn.circuits.qsp import qetu_circuit
+    from qdyn.cooling import qetu_sign_polynomial
+
+    tau = 1.0
+    H = (1.4 * ring3 + SparsePauliOp("III", [1.5])).simplify()  # spectrum inside [0.1, 2.9] c (0, pi/tau)
+    w, v = np.linalg.eigh(H.to_matrix())
+    mu = (w[0] + w[1]) / 2
+    poly = qetu_sign_polynomial(mu, 0.2, 1e-6, tau)
+    phases = solve_phases_newton(poly, convention="qetu").phases
+    circuit = qetu_circuit(H, tau, phases)
+    reference = (v * poly(np.cos(tau * w / 2))) @ v.conj().T  # p(cos(tau H / 2)) from the eigenpairs
+    assert np.allclose(np.abs(np.diag(v.conj().T @ reference @ v)), 0.9999, atol=1e-6)  # +-peak bands
+    for col in (0, 5):
+        initial = np.zeros(2**circuit.num_qubits, dtype=complex)
+        initial[col] = 1.0
+        out = simulate_statevector(circuit, initial)[:8]
+        assert np.max(np.abs(out - reference[:, col])) <= 1e-10
+    trotter = qetu_circuit(H, tau, phases[:5], evolution="trotter", trotter_reps=2)
+    assert trotter.num_qubits == 5 and trotter.count_ops()["PauliEvolution"] == 4
+    with pytest.raises(ValueError, match="evolution"):
+        qetu_circuit(H, tau, phases, evolution="qdrift")

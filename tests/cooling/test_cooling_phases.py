@@ -5,6 +5,7 @@ import pytest
 
 from qdyn.cooling import (
     PhaseSolverError,
+    qetu_sign_polynomial,
     qsp_response,
     sign_polynomial,
     solve_phases_lm,
@@ -96,3 +97,17 @@ def test_bad_polynomials():
         solve_phases_newton(sign_polynomial(0.1, 1e-12), max_iter=2)
     with pytest.raises(ValueError, match="convention"):
         solve_phases_newton(sign_polynomial(0.3, 1e-4), convention="gqsp")
+
+
+def test_qetu_convention_against_expm():
+    p = qetu_sign_polynomial(1.2, 0.3, 1e-4, 1.0)
+    phases = solve_phases_newton(p, convention="qetu").phases
+    from scipy.linalg import expm
+
+    x_gate, z_gate = np.array([[0.0, 1.0], [1.0, 0.0]]), np.diag([1.0, -1.0])
+    for theta in np.linspace(0.05, np.pi - 0.05, 9):
+        # reference: the QETU product e^{i psi_0 X} prod e^{-i theta Z} e^{i psi_k X} built with expm
+        u = expm(1j * phases[0] * x_gate)
+        for psi in phases[1:]:
+            u = u @ expm(-1j * theta * z_gate) @ expm(1j * psi * x_gate)
+        assert u[0, 0].real == pytest.approx(p(np.cos(theta)), abs=1e-12)

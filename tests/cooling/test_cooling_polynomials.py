@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import erf
 
-from qdyn.cooling import erf_polynomial, fourier_sign_series, sign_polynomial
+from qdyn.cooling import erf_polynomial, fourier_sign_series, qetu_sign_polynomial, sign_polynomial
 
 GRID = np.cos(np.linspace(0, np.pi, 40001))  # dense grid of [-1, 1], endpoints included
 
@@ -77,3 +77,20 @@ def test_fourier_series_bad_input():
         fourier_sign_series(0.0, 0.1, 1e-3, tau=0.0)
     with pytest.raises(ValueError, match="tau \\* eps"):
         fourier_sign_series(0.0, 1.0, 1e-3, tau=2.0)
+
+
+@pytest.mark.parametrize("mu", [0.3, 1.6, 2.9])
+def test_qetu_sign_polynomial_on_the_cosine_variable(mu):
+    tau, eps, delta, peak = 1.0, 0.1, 1e-6, 0.9999
+    p = qetu_sign_polynomial(mu, eps, delta, tau, peak=peak)
+    energies = np.linspace(0, np.pi / tau, 20001)
+    values = p(np.cos(tau * energies / 2))
+    far = np.abs(energies - mu) >= eps
+    # reference: peak * sign(E - mu); guarantee delta
+    assert np.max(np.abs(values[far] - peak * np.sign(energies[far] - mu))) <= delta
+    assert np.max(np.abs(p(GRID))) <= peak
+    assert p.parity == 0 and np.all(p.coeffs[1::2] == 0)
+    with pytest.raises(ValueError, match="mu must lie inside"):
+        qetu_sign_polynomial(4.0, eps, delta, tau)
+    with pytest.raises(ValueError, match="peak"):
+        qetu_sign_polynomial(mu, eps, delta, tau, peak=1.5)
