@@ -1,0 +1,241 @@
+"""Neural POVM dynamics (qdyn.open.povm_evolution) against exact POVM-space and density-matrix references.
+
+References are independent of the driver: the dense POVM-space Lindbladian built in
+``povm_driver_reference.py`` from the dual frame and the vectorised Liouvillian, its Crank-Nicolson steps and null
+vector (numpy), the exact density-matrix steady state, and analytic formulas.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from qdyn.nets.povm_transformer import all_outcome_strings
+
+from qdyn.open import dissipative_ising, expectation, steady_state_density
+from qdyn.open.povm import POVM
+from qdyn.open.povm_evolution import (
+    _sampled_l1,
+    _trapezoid_ratio,
+    evolve,
+    observables,
+    povm_transformer_state,
+    site_average_paulis,
+    steady_state,
+)
+from qdyn.open.povm_lindbladian import POVMLindbladian
+from qdyn.seeding import torch_generator
+
+sys.path.insert(0, str(Path(__file__).parent))
+from povm_driver_reference import DenseAction, dense_povm_lindbladian, null_vector, trapezoid_reference  # noqa: E402
+
+TETRA = POVM("tetra")
+
+
+def _dense_problem(n, V, g=1.0):
+    lb = dissipative_ising(n, V=V, g=g, gamma=1.0)
+    L = dense_povm_lindbladian(lb, TETRA)
+    return L, DenseAction(L, n)
+
+
+def _exact_values(P, ops, n):
+    strings = all_outcome_strings(n).numpy()
+    return {k: float(P @ TETRA.pauli_values(op, strings)) for k, op in ops.items()}
+
+
+def _max_error(result_expect, reference_P, ops, n):
+    strings = all_outcome_strings(n).numpy()
+    return max(np.max(np.abs(result_expect[k] - reference_P @ TETRA.pauli_values(op, strings)))
+               for k, op in ops.items())
+
+
+# -- exact-enumeration mode -----------------------------------------------------------------------------------
+def test_exact_mode_follows_the_exact_trapezoid_steps():
+    # Driven, damped chain without interactions (V = 0): the trapezoid states are product states, which the
+    # network represents exactly, so what is left is the optimiser's tolerance on the L1 loss.
+    n, tau = 4, 0.1
+    L, action = _dense_problem(n, V=0.0)
+    state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=16, d_ff=32)
+    P0 = state.probabilities().numpy()
+    sites = site_average_paulis(n)
+    bonds = {k: v for k, v in site_average_paulis(n, [(i, (i + 1) % n) for i in range(n)]).items() if len(k) == 2}
+    result = evolve(state, action, 1.0, tau, povm=TETRA, observables_ops={**sites, **bonds}, mode="exact",
+                    iterations=80, lr=1e-2, lr_final=3e-4, seed=0)
+    reference = trapezoid_reference(L, P0, tau, 10)
+    np.testing.assert_allclose(result.times, tau * np.arange(11))
+    # Measured to t = 1: 2.8e-4 on <X>, <Y>, <Z> and 1.0e-3 on the nearest-neighbour correlators (80 Adam
+    # iterations per step; the L1 loss is not smooth at its minimum, so the optimiser tolerance is ~1e-3).
+    assert _max_error(result.expect, reference, sites, n) < 1e-3
+    assert _max_error(result.expect, reference, bonds, n) < 2e-3
+    assert np.all(result.residuals < 3e-3) and np.all(result.residual_errors == 0)
+    assert result.loss_history.shape == (10, 80)
+
+
+def test_exact_mode_steady_state_matches_the_null_vector_and_the_bloch_solution():
+    n = 4
+    L, action = _dense_problem(n, V=0.0, g=1.0)
+    state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=16, d_ff=32)
+    ops = site_average_paulis(n, [(i, (i + 1) % n) for i in range(n)])
+    result = steady_state(state, action, povm=TETRA, observables_ops=ops, mode="exact", iterations=300,
+                          lr=1e-2, lr_final=1e-4, eval_every=10, seed=0)
+    reference = _exact_values(null_vector(L), ops, n)
+    for k in ops:
+        # Measured 1.3e-4; 1e-3 is the issue's bound.
+        assert abs(result.expect[k] - reference[k]) < 1e-3
+    # Bloch equations of H = (g/2) X, sigma^- = |1><0| at rate gamma (g = gamma = 1): <Z> = -1/3, <Y> = 2/3.
+    assert abs(result.expect["Z"] + 1 / 3) < 1e-3
+    assert abs(result.expect["Y"] - 2 / 3) < 1e-3
+    assert abs(result.expect["X"]) < 1e-3
+    assert result.best_loss == pytest.approx(min(result.eval_losses))
+
+
+# -- the sampled estimator --------------------------------------------------------------------------------------
+def _random_state(n, seed=3):
+    state = povm_transformer_state(TETRA, ["0"] * n, seed=seed, d_model=16, n_layers=2)
+    with torch.no_grad():
+        torch.nn.init.normal_(state.head.weight, std=1.0, generator=torch_generator(seed))
+    return state
+
+
+def test_sampled_residual_ratio_equals_the_dense_residual():
+    n, dt = 3, 0.05
+    L, _ = _dense_problem(n, V=2.0)
+    generator = POVMLindbladian(dissipative_ising(n, V=2.0, g=1.0, gamma=1.0), TETRA)
+    new, old = _random_state(n, 3), _random_state(n, 4)
+    P_new, P_old = new.probabilities().numpy(), old.probabilities().numpy()
+    eye = np.eye(4**n)
+    r = (eye - dt * L) @ P_new - (eye + dt * L) @ P_old
+    a = new.sample(300, generator=torch_generator(0))
+    index = (a * 4 ** torch.arange(n)).sum(1).numpy()
+    ratio = _trapezoid_ratio(new, old, lambda s: (generator.connections(s).connected,
+                                                  generator.connections(s).values), a, dt)
+    # The driver forms r(a)/P(a) from log-probability differences and the local action: float64 rounding.
+    np.testing.assert_allclose(ratio.detach().numpy(), r[index] / P_new[index], atol=1e-11, rtol=1e-9)
+
+
+def test_gradient_accumulated_in_chunks_equals_one_batch():
+    n = 3
+    _, action = _dense_problem(n, V=2.0)
+    state, frozen = _random_state(n, 5), _random_state(n, 6)
+
+    def ratio(a):
+        return _trapezoid_ratio(state, frozen, action, a, 0.05)
+
+    grads = []
+    for chunk in (7, 1000):
+        state.zero_grad()
+        mean, err = _sampled_l1(ratio, state, 200, torch_generator(1), chunk, backward=True)
+        grads.append(torch.cat([p.grad.reshape(-1) for p in state.parameters()]))
+    torch.testing.assert_close(grads[0], grads[1], atol=1e-13, rtol=1e-10)  # float64 summation order only
+
+
+def test_observable_error_bars_cover_the_exact_value():
+    n = 4
+    state = _random_state(n, 2)
+    ops = site_average_paulis(n, [(0, 1), (1, 2), (2, 3)])
+    exact = observables(state, TETRA, ops, n_samples=None)
+    est = observables(state, TETRA, ops, n_samples=20_000, seed=3)
+    assert exact.n_samples == 0 and est.n_samples == 20_000
+    for k in ops:
+        # A seeded draw: the estimate lies within 4 standard errors (fails with probability 6e-5 per value).
+        assert abs(est.values[k] - exact.values[k]) < 4 * est.errors[k]
+        assert 0 < est.errors[k] < 0.05
+
+
+# -- sampled mode -------------------------------------------------------------------------------------------
+def _amplitude_damping_run(n, **options):
+    generator = POVMLindbladian(dissipative_ising(n, V=2.0, g=0.0, gamma=1.0), TETRA)
+    state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=16, d_ff=32)
+    z = site_average_paulis(n)["Z"]
+    errors = []
+
+    def record(step, t, st):  # the exact <Z> of the network state (an exact sum over 4^n strings)
+        errors.append(abs(observables(st, TETRA, {"Z": z}, n_samples=None).values["Z"] - (2 * np.exp(-t) - 1)))
+
+    result = evolve(state, generator, 1.0, 0.25, mode="sampled", callback=record, seed=0, **options)
+    return result, errors
+
+
+def test_sampled_amplitude_damping_tracks_the_analytic_decay():
+    # g = 0 from |0...0>: <Z>(t) = 2 e^{-gamma t} - 1 on every site for any V. The trapezoid rule at tau = 0.25
+    # itself differs from it by 4e-3 at t = 1; sampling noise and the optimiser add the rest.
+    result, errors = _amplitude_damping_run(4, n_samples=4000, iterations=40, lr_final=1e-3)
+    assert max(errors) < 2e-2
+    assert np.all(result.residual_errors > 0) and np.all(result.residuals < 0.1)
+    assert result.metadata.seed == 0 and result.resources.samples == 4 * (40 * 4000 + 16_000)
+
+
+@pytest.mark.slow
+def test_sampled_amplitude_damping_six_sites():
+    _, errors = _amplitude_damping_run(6, n_samples=1000, iterations=30)
+    assert max(errors) < 2e-2  # measured 1.4e-2
+
+
+@pytest.mark.slow
+def test_sampled_steady_state_dissipative_ising_six_sites():
+    n = 6
+    lb = dissipative_ising(n, V=2.0, g=1.0, gamma=1.0)
+    rho = steady_state_density(lb)
+    ops = site_average_paulis(n)
+    state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=16, d_ff=32)
+    result = steady_state(state, POVMLindbladian(lb, TETRA), observables_ops=ops, n_samples=4000,
+                          n_eval_samples=40_000, iterations=300, lr=1e-2, lr_final=1e-3, seed=0)
+    for k, op in ops.items():
+        assert abs(result.expect[k] - expectation(op, rho)) < 2e-2  # measured 4e-3, 1.4e-2, 1.7e-2
+
+
+# -- checkpoints ------------------------------------------------------------------------------------------------
+def test_interrupted_and_resumed_run_equals_an_uninterrupted_run(tmp_path):
+    n = 3
+    generator = POVMLindbladian(dissipative_ising(n, V=2.0, g=1.0, gamma=1.0), TETRA)
+    ops = site_average_paulis(n)
+    options = dict(observables_ops=ops, n_samples=200, iterations=5, seed=7)
+
+    def fresh():
+        return povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=8, d_ff=16)
+
+    full = evolve(fresh(), generator, 0.4, 0.1, **options)
+
+    def stop_after_two_steps(step, t, st):
+        if step == 1:
+            raise KeyboardInterrupt
+
+    path = tmp_path / "run.pt"
+    with pytest.raises(KeyboardInterrupt):
+        evolve(fresh(), generator, 0.4, 0.1, checkpoint=path, callback=stop_after_two_steps, **options)
+    state = fresh()
+    resumed = evolve(state, generator, 0.4, 0.1, checkpoint=path, resume=True, **options)
+    assert resumed.resumed_from == 2
+    for k in ops:
+        # Same seed, per-step streams, restored parameters: bitwise the same numbers.
+        np.testing.assert_array_equal(resumed.expect[k], full.expect[k])
+    np.testing.assert_array_equal(resumed.residuals, full.residuals)
+    with pytest.raises(ValueError, match="tau"):
+        evolve(fresh(), generator, 0.4, 0.2, checkpoint=path, resume=True, **options)
+
+
+# -- bad input --------------------------------------------------------------------------------------------------
+def test_bad_input():
+    n = 3
+    generator = POVMLindbladian(dissipative_ising(n), TETRA)
+    state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=8)
+    with pytest.raises(ValueError, match="multiple of tau"):
+        evolve(state, generator, 1.0, 0.3)
+    with pytest.raises(ValueError, match="tau must be finite and > 0"):
+        evolve(state, generator, 1.0, 0.0)
+    with pytest.raises(ValueError, match="unknown mode"):
+        evolve(state, generator, 1.0, 0.5, mode="dense")
+    with pytest.raises(TypeError, match="POVMLindbladian"):
+        evolve(state, "L", 1.0, 0.5)
+    with pytest.raises(TypeError, match="POVMTransformer or a StringState"):
+        steady_state("state", generator)
+    with pytest.raises(ValueError, match="n_samples must be >= 2"):
+        steady_state(state, generator, n_samples=1)
+    with pytest.raises(ValueError, match="need the POVM"):
+        evolve(state, lambda a: None, 1.0, 0.5, observables_ops=site_average_paulis(n))
+    big = povm_transformer_state(TETRA, ["0"] * 9, seed=1, d_model=8)
+    with pytest.raises(ValueError, match="N <= 8"):
+        steady_state(big, POVMLindbladian(dissipative_ising(9), TETRA), mode="exact")
+    with pytest.raises(TypeError, match="dict"):
+        observables(state, TETRA, ["Z"])
