@@ -5,15 +5,15 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from scipy import stats
-
 from qdyn.nets.povm_transformer import POVMTransformer
 from qdyn.nets.string_states import StringState, chain_strings, snake_strings
+from scipy import stats
+
 from qdyn.seeding import torch_generator
 
 
 def _random_state(strings, n_sites, seed=5):
-    net = POVMTransformer(n_sites, n_layers=2, n_heads=2, d_model=16, seed=seed)
+    net = POVMTransformer(n_sites, n_layers=2, n_heads=2, d_model=16, d_ff=32, seed=seed)
     with torch.no_grad():
         torch.nn.init.normal_(net.head.weight, std=1.5, generator=torch_generator(seed))
     return StringState(net, strings)
@@ -64,8 +64,11 @@ def test_string_state_normalised_and_sampled_exactly():
     probs = state.probabilities().numpy()
     assert abs(probs.sum() - 1.0) < 1e-12  # float64 rounding over 256 terms
     n = 20_000
-    samples, logp = state.sample(n, generator=torch_generator(6), return_log_prob=True)
-    torch.testing.assert_close(logp, state.log_prob(samples).detach(), atol=1e-12, rtol=0)
+    # The batched mixture equals the mean of the network's densities along each string, one at a time.
+    a = torch.randint(4, (50, 4), generator=torch_generator(7))
+    mixture = torch.stack([torch.exp(state.net.log_prob(a, order=s)) for s in state.strings]).mean(0)
+    torch.testing.assert_close(torch.exp(state.log_prob(a)).detach(), mixture.detach(), atol=1e-14, rtol=1e-12)
+    samples = state.sample(n, generator=torch_generator(6))
     counts = np.bincount((samples * 4 ** torch.arange(4)).sum(1).numpy(), minlength=256)
     keep = probs * n >= 5
     _, pvalue = stats.chisquare(np.append(counts[keep], counts[~keep].sum()),

@@ -28,7 +28,7 @@ from qdyn.open.povm_lindbladian import POVMLindbladian
 from qdyn.seeding import torch_generator
 
 sys.path.insert(0, str(Path(__file__).parent))
-from povm_driver_reference import DenseAction, dense_povm_lindbladian, null_vector, trapezoid_reference  # noqa: E402
+from test_povm_driver_reference import DenseAction, dense_povm_lindbladian, null_vector, trapezoid_reference  # noqa: E402
 
 TETRA = POVM("tetra")
 

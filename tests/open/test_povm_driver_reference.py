@@ -1,4 +1,4 @@
-"""Test helpers (not collected): the dense POVM-space Lindbladian built from small dense operators, its exact
+"""Test helpers (no tests of their own): the dense POVM-space Lindbladian built from small dense operators, its exact
 trapezoid evolution and null vector, and a local action that connects every string to every string."""
 
 import numpy as np
