@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from qiskit import QuantumCircuit
 
-__all__ = ["qetu_circuit", "qsvt_circuit", "qsvt_layout"]
+__all__ = ["gqsp_circuit", "qetu_circuit", "qsvt_circuit", "qsvt_layout"]
 
 
 def qsvt_layout(n_system: int, n_ancillas: int, with_flag: bool = True) -> dict:
@@ -129,4 +129,42 @@ def qetu_circuit(H, tau: float, phases, *, evolution: str = "exact", trotter_rep
         qc.append(signal, list(range(n)) + [a, c])
         qc.rx(-2 * psi, a)
     qc.h(c)
+    return qc
+
+
+def gqsp_circuit(H, tau: float, phases, *, evolution: str = "exact", trotter_reps: int = 1) -> QuantumCircuit:
+    """Laurent-GQSP circuit for a Fourier series ``g(tau H)``, phases from ``solve_gqsp_phases``.
+
+    One ancilla ``a`` (qubit ``n``); the signal ``A' = |0><0| x U + |1><1| x U^dag``, ``U = e^{i tau H/2}``,
+    is ``e^{i (tau/2) Z_a x H}``; ``R(theta_j, phi_j, lam)`` are single-qubit gates on ``a``. The ``<0|.|0>``
+    block is ``U^{-D} P(U^2) = g(tau H)`` (Motlagh & Wiebe, PRX Quantum 5, 020368 (2024), Cor. 8);
+    post-select ``a = 0``. ``evolution`` as in :func:`qetu_circuit`.
+    """
+    from qiskit.circuit.library import UnitaryGate
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qdyn.cooling.gqsp import r_matrix
+    from qdyn.errors import check_choice, check_int, check_positive
+    from qdyn.operators import as_pauli_op
+
+    check_choice("evolution", evolution, ("exact", "trotter"))
+    tau = check_positive("tau", tau)
+    op = as_pauli_op(H, name="H")
+    n = op.num_qubits
+    zh = SparsePauliOp("Z").tensor(op)
+    if evolution == "exact":
+        from scipy.linalg import expm
+
+        signal = UnitaryGate(expm(0.5j * tau * zh.to_matrix()), check_input=False, label="e^{i tau/2 ZH}")
+    else:
+        from qiskit.circuit.library import PauliEvolutionGate
+        from qiskit.synthesis import LieTrotter
+
+        reps = check_int("trotter_reps", trotter_reps, minimum=1)
+        signal = PauliEvolutionGate(zh, time=-tau / 2, synthesis=LieTrotter(reps=reps))  # e^{+i tau/2 ZH}
+    qc = QuantumCircuit(n + 1, name="gqsp")
+    qc.append(UnitaryGate(r_matrix(phases.thetas[0], phases.phis[0], phases.lam), check_input=False), [n])
+    for theta, phi in zip(phases.thetas[1:], phases.phis[1:], strict=True):
+        qc.append(signal, list(range(n + 1)))
+        qc.append(UnitaryGate(r_matrix(theta, phi), check_input=False), [n])
     return qc

@@ -1,7 +1,9 @@
 """Dynamical cooling with a QSP shifted-sign Hamiltonian, and ground-state-preparation baselines.
 
 * :mod:`qdyn.cooling.polynomials` -- erf-based shifted-sign polynomials (Chebyshev) and Fourier series;
-* :mod:`qdyn.cooling.phases` -- QSP phase factors (Newton on symmetric QSP; Levenberg-Marquardt check);
+* :mod:`qdyn.cooling.phases` -- QSP phase factors, conventions wx/qsvt/qetu (Newton on symmetric QSP;
+  Levenberg-Marquardt check);
+* :mod:`qdyn.cooling.gqsp` -- GQSP angles for the Fourier route (FFT complement, layer stripping);
 * :mod:`qdyn.cooling.driver` -- :func:`cool`, with ``"exact"``, ``"poly"`` and ``"circuit"`` backends;
 * :mod:`qdyn.cooling.baselines` -- adiabatic preparation, eigenstate filtering, imaginary-time evolution;
 * :mod:`qdyn.cooling.problems` -- normalisation and test Hamiltonians.
@@ -9,6 +11,7 @@
 
 from qdyn.cooling.baselines import adiabatic, eigenstate_filter, imaginary_time, lin_tong_filter
 from qdyn.cooling.driver import cool
+from qdyn.cooling.gqsp import GQSPPhases, complementary_polynomial, gqsp_response, solve_gqsp_phases
 from qdyn.cooling.phases import (
     PhaseSolverError,
     QSPPhases,
@@ -33,6 +36,10 @@ from qdyn.cooling.problems import (
 from qdyn.cooling.result import CoolingResult
 
 __all__ = [
+    "GQSPPhases",
+    "complementary_polynomial",
+    "gqsp_response",
+    "solve_gqsp_phases",
     "adiabatic",
     "eigenstate_filter",
     "imaginary_time",

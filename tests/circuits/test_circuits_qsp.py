@@ -132,3 +132,20 @@ def test_qetu_circuit_postselected_block(ring3):
     assert trotter.num_qubits == 5 and trotter.count_ops()["PauliEvolution"] == 4
     with pytest.raises(ValueError, match="evolution"):
         qetu_circuit(H, tau, phases, evolution="qdrift")
+
+
+def test_gqsp_circuit_postselected_block(ring3):
+    from qdyn.circuits.qsp import gqsp_circuit
+    from qdyn.cooling import fourier_sign_series
+    from qdyn.cooling.gqsp import solve_gqsp_phases
+
+    tau = 1.0
+    w, v = np.linalg.eigh(ring3.to_matrix())
+    g = fourier_sign_series((w[0] + w[1]) / 2, 0.15, 1e-6, tau)
+    circuit = gqsp_circuit(ring3, tau, solve_gqsp_phases(g.coeffs))
+    reference = (v * g.of_energy(w)) @ v.conj().T  # g(tau H) from the eigenpairs
+    for col in (0, 6):
+        initial = np.zeros(2**circuit.num_qubits, dtype=complex)
+        initial[col] = 1.0
+        out = simulate_statevector(circuit, initial)[:8]
+        assert np.max(np.abs(out - reference[:, col])) <= 1e-10
