@@ -1,0 +1,22 @@
+"""Torch networks and training loops (imported lazily: ``import qdyn.nets`` does not import torch).
+
+* :mod:`qdyn.nets.pinn` - PINN trial wavefunctions; :mod:`qdyn.nets.pinn_training` - their training loops;
+* :mod:`qdyn.nets.training` - progress bars and atomic checkpoints shared by training loops.
+"""
+
+from importlib import import_module
+
+_LAZY = {
+    "PINNWavefunction": "qdyn.nets.pinn",
+    "save_checkpoint": "qdyn.nets.training",
+    "load_checkpoint": "qdyn.nets.training",
+    "progress_bar": "qdyn.nets.training",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'qdyn.nets' has no attribute {name!r}")

@@ -1,0 +1,232 @@
+"""Training loops for PINN eigen-solvers (see :mod:`qdyn.nets.pinn` for the networks).
+
+Two objectives, on tensors prepared by :mod:`qdyn.schrodinger.pinn`:
+
+* :func:`ritz_objective` (default mode): every parity network spans a subspace ``phi_j(x)`` (its last
+hidden layer
+  times the envelope); the Rayleigh-Ritz step solves ``A y = E B y`` with ``B_ij = <phi_i|phi_j>`` and
+  ``A_ij = <phi_i|H|phi_j> = int (c phi_i' phi_j' + V phi_i phi_j) dx`` by Gauss-Legendre quadrature split
+  at the
+  jumps. The lowest Ritz values are Rayleigh quotients of orthonormal trial functions, hence upper bounds
+  of the
+  exact levels (min-max), and the higher ones are deflated against the lower by construction. The loss is
+  ``sum_n E_n / (E_n - min V) + w sum_n ||H psi_n - E_n psi_n||^2 / s^2`` over the wanted states (``s`` an
+  energy scale; the
+  residual of a normalised Ritz vector is scale invariant).
+* :func:`paper_objective` (paper mode): mean squared residual ``(-c psi'' + V psi - E psi)^2`` on
+collocation points
+  plus ``lambda (L mean(psi^2) - 1)^2``, with ``E`` fixed or trainable.
+
+:func:`train` runs Adam then L-BFGS on such an objective with tqdm progress, a history, a callback, and
+checkpoint/resume: the networks, optimiser state, phase, epoch and history are saved every
+``checkpoint_every``
+epochs, at the end of each phase and on ``KeyboardInterrupt``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from qdyn.nets.training import load_checkpoint, progress_bar, save_checkpoint
+
+__all__ = ["ritz_basis", "ritz_eigenpairs", "ritz_objective", "paper_objective", "train"]
+
+
+def ritz_basis(model, x, w, tolerance: float = 1e-7):
+    """An orthonormal basis ``g = f @ M`` (``sum w g_i g_j = delta_ij``) of the span of the columns ``f`` of
+    ``model.basis(x)``. With ``D`` the column norms, the QR factorisation ``sqrt(w) f D^-1 = Q R`` flags the
+    columns nearly in the span of the previous ones (``|R_jj| < tolerance max |R_ii|``), which are dropped;
+    the
+    QR of the kept columns gives ``M = D^-1 R^-1`` and a Cholesky pass restores orthonormality to rounding.
+    QR, unlike an eigen-decomposition of the Gram matrix, has a derivative free of ``1/(s_i - s_j)`` factors.
+    Returns ``(g, g', g'', M)`` (``M`` maps the kept columns; dropped rows are zero)."""
+    f, f1, f2 = model.basis(x)
+    sw = torch.sqrt(w)[:, None]
+    d = torch.sqrt((sw * f).square().sum(0))
+    diag = torch.linalg.qr(sw * f / d)[1].diagonal().abs()
+    keep = diag > tolerance * diag.max()
+    r = torch.linalg.qr(sw * f[:, keep] / d[keep])[1]
+    eye = torch.eye(r.shape[0], dtype=r.dtype, device=r.device)
+    m_keep = torch.linalg.solve_triangular(r, eye, upper=True) / d[keep][:, None]  # D^-1 R^-1
+    chol = torch.linalg.cholesky((f[:, keep] @ m_keep).T @ (w[:, None] * (f[:, keep] @ m_keep)))
+    m_keep = torch.linalg.solve_triangular(chol.T, m_keep, upper=True, left=False)  # m chol^-T
+    m = torch.zeros(f.shape[1], m_keep.shape[1], dtype=f.dtype, device=f.device)
+    m[keep] = m_keep
+    return f @ m, f1 @ m, f2 @ m, m
+
+
+def ritz_eigenpairs(model, x, w, v, c: float, n_states: int):
+    """The ``n_states`` lowest Ritz values and vectors of ``H = -c d^2 + V`` in the span of ``model.basis``:
+    ``(E, psi, psi', psi'', coefficients)`` with ``psi = model.basis(x)[0] @ coefficients`` (columns).
+
+    In the orthonormal basis ``g``, ``A - v_min = G^T G`` with ``G = [sqrt(c w) g'; sqrt(w (V - v_min))
+    g]``, so
+    ``E = v_min + sigma^2`` from the singular values of ``G``: their absolute error is ``eps ||G||``,
+    whereas an
+    eigen-solver on ``A`` would err by ``eps ||A|| = eps ||G||^2`` - large when nearly dependent basis
+    functions
+    give a few huge, high-energy directions."""
+    g, g1, g2, m = ritz_basis(model, x, w)
+    v_min = float(v.min())
+    big_g = torch.cat([torch.sqrt(c * w)[:, None] * g1, torch.sqrt(w * (v - v_min))[:, None] * g], 0)
+    _, sigma, vh = torch.linalg.svd(big_g, full_matrices=False)
+    sigma, y = sigma.flip(0)[:n_states], vh.flip(0)[:n_states].T
+    return v_min + sigma**2, g @ y, g1 @ y, g2 @ y, m @ y
+
+
+def ritz_objective(
+    models: dict, counts: dict, x, w, v, c: float, scale: float, residual_weight: float = 0.0
+) -> Callable:
+    """Loss closure over parity networks ``models[p]``, each giving its ``counts[p]`` lowest states.
+
+    Each Ritz value enters as ``E_n / max(E_n - min V, s / 100)`` (the denominator held fixed), so every level
+    improves at the same relative rate - the ground state is not drowned by the larger excited energies.
+    """
+    v_min = float(v.min())
+
+    def objective():
+        loss, energies = 0.0, []
+        for p, model in models.items():
+            e, psi, _, d2, _ = ritz_eigenpairs(model, x, w, v, c, counts[p])
+            loss = loss + (e / (e.detach() - v_min).clamp(min=scale / 100.0)).sum()
+            if residual_weight:
+                res = -c * d2 + (v[:, None] - e[None, :]) * psi
+                loss = loss + residual_weight * (w[:, None] * res * res).sum() / scale**2
+            energies.extend(float(val) for val in e.detach())
+        return loss, sorted(energies)
+
+    return objective
+
+
+def paper_objective(model, energy, x, v, c: float, length: float, norm_weight: float = 1.0) -> Callable:
+    """Mean squared residual on collocation points ``x`` plus ``norm_weight (length mean(psi^2) - 1)^2``."""
+
+    def objective():
+        psi, _, d2 = model.derivatives(x)
+        res = -c * d2 + (v - energy) * psi
+        norm = length * (psi * psi).mean()
+        loss = (res * res).mean() + norm_weight * (norm - 1.0) ** 2
+        return loss, [float(energy.detach())]
+
+    return objective
+
+
+def train(
+    objective: Callable,
+    modules: dict,
+    adam_epochs: int,
+    lbfgs_iters: int = 0,
+    lr: float = 1e-3,
+    lr_final: float | None = None,
+    progress: bool = False,
+    desc: str = "",
+    checkpoint=None,
+    resume: bool = True,
+    checkpoint_every: int = 100,
+    callback: Callable | None = None,
+    lbfgs_chunk: int = 20,
+) -> dict:
+    """Adam for ``adam_epochs`` (learning rate decaying geometrically from ``lr`` to ``lr_final``, constant
+    when
+    ``None``) then L-BFGS (strong Wolfe) for up to ``lbfgs_iters`` iterations.
+
+    ``modules`` maps names to ``nn.Module`` objects trained together (their parameters are the optimiser's).
+    ``objective()`` returns ``(loss, energies)``. Returns the history ``{"loss": [...], "energy": [[...],
+    ...]}``
+    (one entry per Adam epoch or L-BFGS chunk). ``callback(epoch, loss, energies)`` runs after each entry.
+    ``checkpoint`` (a path): saved as described in the module docstring; with ``resume`` an existing file is
+    loaded and training continues where it stopped.
+    """
+    params = [p for m in modules.values() for p in m.parameters()]
+    adam = torch.optim.Adam(params, lr=lr)
+    lbfgs = torch.optim.LBFGS(
+        params,
+        lr=1.0,
+        max_iter=lbfgs_chunk,
+        history_size=50,
+        tolerance_grad=1e-14,
+        tolerance_change=1e-15,
+        line_search_fn="strong_wolfe",
+    )
+    history = {"loss": [], "energy": []}
+    phase, epoch = "adam", 0
+    saved = load_checkpoint(checkpoint) if (checkpoint is not None and resume) else None
+    if saved is not None:
+        for name, m in modules.items():
+            m.load_state_dict(saved["modules"][name])
+        adam.load_state_dict(saved["adam"])
+        if saved["lbfgs"] is not None:
+            lbfgs.load_state_dict(saved["lbfgs"])
+        history, phase, epoch = saved["history"], saved["phase"], saved["epoch"]
+
+    def save():
+        if checkpoint is not None:
+            save_checkpoint(
+                checkpoint,
+                {
+                    "modules": {name: m.state_dict() for name, m in modules.items()},
+                    "adam": adam.state_dict(),
+                    "lbfgs": lbfgs.state_dict() if phase != "adam" else None,
+                    "history": history,
+                    "phase": phase,
+                    "epoch": epoch,
+                },
+            )
+
+    def record(loss, energies):
+        history["loss"].append(float(loss))
+        history["energy"].append(list(energies))
+        if callback is not None:
+            callback(epoch, float(loss), energies)
+
+    total = adam_epochs + lbfgs_iters
+    bar = progress_bar(total, progress, desc, initial=min(epoch, total))
+    try:
+        while phase == "adam" and epoch < adam_epochs:
+            if lr_final is not None:
+                for group in adam.param_groups:
+                    group["lr"] = lr * (lr_final / lr) ** (epoch / adam_epochs)
+            adam.zero_grad()
+            loss, energies = objective()
+            loss.backward()
+            adam.step()
+            epoch += 1
+            record(loss.detach(), energies)
+            bar.update(1)
+            bar.set_postfix(loss=f"{float(loss.detach()):.3e}", E0=f"{energies[0]:.10g}")
+            if checkpoint is not None and epoch % checkpoint_every == 0:
+                save()
+        if phase == "adam":
+            phase = "lbfgs"
+            save()
+
+        def closure():
+            lbfgs.zero_grad()
+            loss, _ = objective()
+            loss.backward()
+            return loss
+
+        while phase == "lbfgs" and epoch < total:
+            before = lbfgs.state[params[0]].get("n_iter", 0) if params[0] in lbfgs.state else 0
+            lbfgs.step(closure)
+            done = lbfgs.state[params[0]]["n_iter"] - before
+            epoch += done
+            with torch.no_grad():
+                loss, energies = objective()
+            record(loss, energies)
+            bar.update(done)
+            bar.set_postfix(loss=f"{float(loss.detach()):.3e}", E0=f"{energies[0]:.10g}")
+            if done < lbfgs_chunk:  # converged (gradient or change below tolerance)
+                break
+            if checkpoint is not None and epoch % checkpoint_every < lbfgs_chunk:
+                save()
+        phase = "done"
+        save()
+    except KeyboardInterrupt:
+        save()
+        raise
+    finally:
+        bar.close()
+    history["epochs"] = epoch
+    return history
