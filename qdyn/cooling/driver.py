@@ -43,7 +43,7 @@ from qdyn.cooling.problems import check_normalised, default_perturbation
 from qdyn.cooling.result import CoolingResult
 from qdyn.errors import check_choice, check_int, check_positive, check_state
 from qdyn.exact.evolution import chebyshev_coefficients
-from qdyn.exact.pauli_sum import PauliSum
+from qdyn.exact.pauli_sum import PauliSum, engine_for_device
 from qdyn.operators import as_pauli_op, pauli_norm
 from qdyn.results import Resources, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
@@ -112,7 +112,8 @@ class _PolyStep:
         self.matvecs = 0
 
     def __call__(self, psi, mu, lam, v_sum: PauliSum, t):
-        alpha = self.alpha
+        alpha, mu, lam = self.alpha, float(mu), float(lam)
+        psi = self.h.asarray(psi)
 
         def a_matvec(v):
             self.matvecs += 1
@@ -129,14 +130,16 @@ class _PolyStep:
             return fv + lam * v_sum.apply(v)
 
         radius = 1.0 + lam * pauli_norm(v_sum.op)
-        coeffs = chebyshev_coefficients(radius * t, tol=self.tol)
+        coeffs = [complex(a) for a in chebyshev_coefficients(radius * t, tol=self.tol)]
         acc = coeffs[0] * psi
-        if coeffs.size > 1:
+        if len(coeffs) > 1:
             prev, cur = psi, g_matvec(psi) / radius
             acc = acc + coeffs[1] * cur
             for a in coeffs[2:]:
                 prev, cur = cur, 2 * g_matvec(cur) / radius - prev
                 acc = acc + a * cur
+        if self.h.engine == "torch":
+            acc = acc.cpu().numpy()
         return acc, (float(np.mean(probs)) if probs else 1.0)
 
 
@@ -149,7 +152,7 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
          schedule="linear", mu_start: float | None = None, mu_end: float | None = None, time: float = 5.0,
          random_times: bool = False, refresh_v: bool = False, ramp_steps: int = 0, backend: str = "exact",
          alpha: float = 2.0, tol: float = 1e-13, max_degree: int = DEFAULT_MAX_DEGREE, seed=None,
-         progress: bool = False, circuit_options: dict | None = None) -> CoolingResult:
+         device: str = "cpu", progress: bool = False, circuit_options: dict | None = None) -> CoolingResult:
     """Cool ``psi0`` towards the ground state of ``H`` (spectrum inside [-1, 1]) by dynamical cooling.
 
     Parameters
@@ -169,9 +172,16 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
     backend : ``"exact"``, ``"poly"`` or ``"circuit"`` (see module docstring).
     alpha : normalisation of the block encoding ``A = (H - mu)/alpha`` (``>= 2`` keeps ``||A|| <= 1``).
     seed : for random times and random ``V``; recorded in the metadata.
+    device : ``"cpu"`` (numpy), ``"cuda"`` / ``"auto"`` (torch on a GPU) or ``"torch-cpu"``: where the
+        ``"poly"`` backend applies ``H`` and ``V`` (:func:`qdyn.exact.engine_for_device`); the other backends
+        run on the CPU.
     circuit_options : passed to :func:`qdyn.circuits.qsp_cooling.qsvt_filter` (``"circuit"`` backend).
     """
     check_choice("backend", backend, BACKENDS)
+    engine, dev = engine_for_device(device)
+    if backend != "poly" and engine != "numpy":
+        raise ValueError(f"device={device!r} applies to backend='poly' only; backend={backend!r} runs on "
+                         "the CPU")
     op = as_pauli_op(H, name="H")
     n = op.num_qubits
     eps = check_positive("eps", eps)
@@ -232,7 +242,7 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
     if backend == "exact":
         stepper = _ExactStep(spectrum, eps)
     else:
-        stepper = _PolyStep(h_sum, poly, alpha, tol, apply_filter)
+        stepper = _PolyStep(PauliSum(op, engine=engine, device=dev), poly, alpha, tol, apply_filter)
 
     def observe(state, mu):
         energy = float(np.real(h_sum.expectation(state)))
@@ -258,7 +268,8 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
                 if backend == "exact":
                     psi, probs[k + 1] = stepper(psi, mus[k], lams[k], v_now.to_matrix(), times[k])
                 else:
-                    psi, probs[k + 1] = stepper(psi, mus[k], lams[k], PauliSum(v_now), times[k])
+                    v_sum = PauliSum(v_now, engine=engine, device=dev)
+                    psi, probs[k + 1] = stepper(psi, mus[k], lams[k], v_sum, times[k])
                 psi = psi / np.linalg.norm(psi)
             walls[k + 1] = clock.elapsed
             m = _applications(1.0 + lams[k] * pauli_norm(v_now), times[k], tol)
@@ -267,9 +278,10 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
     ground = float(reference[0][0]) if reference is not None else np.nan
     resources = Resources(evolutions=int(q_h.sum()), queries=int(q_v.sum()),
                           matvecs=getattr(stepper, "matvecs", 0), wall_time=total_clock.elapsed)
-    meta = make_metadata(seed=recorded_seed, backend=backend, steps=steps, lam=lam, eps=eps, delta=delta,
-                         time=time, random_times=random_times, refresh_v=refresh_v, ramp_steps=ramp_steps,
-                         alpha=alpha, degree=poly.degree, mu_start=float(mu_start), mu_end=float(mu_end))
+    meta = make_metadata(seed=recorded_seed, backend=backend, device=dev, steps=steps, lam=lam, eps=eps,
+                         delta=delta, time=time, random_times=random_times, refresh_v=refresh_v,
+                         ramp_steps=ramp_steps, alpha=alpha, degree=poly.degree, mu_start=float(mu_start),
+                         mu_end=float(mu_end))
     return CoolingResult(
         method="dynamical-cooling", state=psi, energy=float(energies[-1]), fidelity=float(fids[-1]),
         ground_energy=ground, energies=energies, fidelities=fids, weights_below=weights,

@@ -97,10 +97,10 @@ class ChebyshevSeries:
         ``matvec(v)`` must apply a Hermitian ``A`` with spectrum in [-1, 1]. The recurrence on vectors is
         stable there (|T_k| <= 1), unlike a monomial expansion.
         """
-        c = self.coeffs
+        c = [float(a) for a in self.coeffs]  # plain floats: the same code runs on numpy and torch vectors
         prev = psi
         acc = c[0] * psi
-        if c.size == 1:
+        if len(c) == 1:
             return acc
         cur = matvec(psi)
         acc = acc + c[1] * cur

@@ -108,3 +108,22 @@ def test_bad_input(ring4):
         cool(ring4, steps=2, eps=1e-3, backend="poly", max_degree=200)
     with pytest.raises(ValueError, match="psi0"):
         cool(ring4, psi0=np.ones(8), steps=2)
+
+
+def test_poly_backend_on_the_torch_engine(ring4):
+    kw = {"steps": 3, "lam": 0.5, "eps": 0.3, "time": 2.0, "delta": 1e-6}
+    numpy_run = cool(ring4, backend="poly", **kw)
+    torch_run = cool(ring4, backend="poly", device="torch-cpu", **kw)
+    # same arithmetic in complex128 on another engine: agreement to rounding
+    assert np.linalg.norm(numpy_run.state - torch_run.state) <= 1e-12
+    with pytest.raises(ValueError, match="device"):
+        cool(ring4, backend="exact", device="torch-cpu", steps=2)
+
+
+def test_cuda_without_gpu_is_a_clear_error(ring4):
+    from qdyn.devices import cuda_works
+
+    if cuda_works():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ValueError, match="(?i)cuda|gpu"):
+        cool(ring4, backend="poly", device="cuda", steps=2)
