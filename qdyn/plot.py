@@ -127,6 +127,7 @@ def convergence(results: dict, reference: float, *, energy_unit: str = "units of
             ok = np.isfinite(energies)
             error = np.maximum(np.abs(energies[ok] - reference), _FLOOR)
             ax.semilogy(steps[ok], error, marker=".", label=label)
+        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.set_xlabel("Krylov dimension K" if kind == "krylov" else "cooling step")
         ax.set_ylabel(f"|E - E0| ({energy_unit})")
         ax.grid(True, which="both", alpha=0.3)
