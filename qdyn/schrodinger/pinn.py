@@ -197,7 +197,11 @@ def solve_pinn(
             found = []
             with torch.no_grad():
                 for p, m in models.items():
-                    e, psi, _, d2, coef = ritz_eigenpairs(m, xe, we, ve, c, sectors[p])
+                    _, psi, d1, d2, coef = ritz_eigenpairs(m, xe, we, ve, c, sectors[p])
+                    # Explicit Rayleigh quotients of the normalised Ritz vectors (variational upper bounds).
+                    norm = torch.sqrt((we[:, None] * psi * psi).sum(0))
+                    psi, d1, d2 = psi / norm, d1 / norm, d2 / norm
+                    e = (we[:, None] * (c * d1 * d1 + ve[:, None] * psi * psi)).sum(0)
                     res = torch.sqrt((we[:, None] * (-c * d2 + (ve[:, None] - e[None, :]) * psi) ** 2).sum(0))
                     grid = m.basis(tensor(x_grid))[0] @ coef
                     found += [
