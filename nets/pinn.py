@@ -96,10 +96,6 @@ class PINNWavefunction(nn.Module):
                     torch.randn(layer.bias.shape, generator=gen, dtype=dtype).to(device) * 0.5 * scale
                 )
 
-    @property
-    def n_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters())
-
     def _features(self, x: torch.Tensor):
         """Input features and their first and second x-derivatives, each of shape ``(n, 1 + len(kinks))``."""
         t = (x - self.center) / self.half

@@ -34,6 +34,7 @@ from qdyn.errors import check_choice, check_int, check_positive, require
 from qdyn.results import Resources, Stopwatch, make_metadata
 from qdyn.schrodinger.quadrature import split_gauss_legendre
 from qdyn.schrodinger.result import EigenResult, normalise_states
+from qdyn.schrodinger.solve import reference_levels
 from qdyn.seeding import make_rng
 
 __all__ = ["MODES", "solve_pinn"]
@@ -211,8 +212,6 @@ def solve_pinn(
             energies = np.array([f[0] for f in found])
             residuals = np.array([f[1] for f in found])
             states = np.array([f[2] for f in found])
-    from qdyn.schrodinger.solve import reference_levels
-
     weights = np.full(_GRID, (b - a) / (_GRID - 1))
     weights[[0, -1]] *= 0.5
     n_params = sum(p.numel() for m in modules.values() for p in m.parameters())
@@ -268,5 +267,4 @@ class _Scalar:
         return {"value": self.param.detach().clone()}
 
     def load_state_dict(self, state):
-        with __import__("torch").no_grad():
-            self.param.copy_(state["value"])
+        self.param.data.copy_(state["value"])
