@@ -189,7 +189,9 @@ def check_transformer(size: dict, emulate: bool) -> dict:
     options = {"n_samples": size["transformer_samples"], "iterations": size["transformer_iterations"],
                "seed": 0}
 
-    def run(dev, t_final=0.2, **changes):
+    t_final = 0.05 * size["transformer_steps"]
+
+    def run(dev, t_final=t_final, **changes):
         state = povm_transformer_state(povm, ["0"] * n, device=dev, **network)
         return evolve(state, generator, t_final, 0.05, observables_ops=ops, **{**options, **changes})
 
@@ -199,7 +201,8 @@ def check_transformer(size: dict, emulate: bool) -> dict:
     t_cpu, ref = _timed(lambda: run("cpu"))
     t_gpu, out = _timed(lambda: run(device))
     diff = max(float(np.abs(out.expect[k] - ref.expect[k]).max()) for k in ops)
-    return {"size": f"n={n}, 4 steps x {options['iterations']} it x {options['n_samples']} samples",
+    return {"size": f"n={n}, {size['transformer_steps']} steps x {options['iterations']} it x "
+                    f"{options['n_samples']} samples",
             "cpu_s": t_cpu, "gpu_s": t_gpu, "diff": diff}
 
 
@@ -228,13 +231,13 @@ CHECKS = {
     "pinn": check_pinn,
 }
 
-FULL = {"apply_n": 24, "evolve_n": 22, "ground_n": 20, "liouvillian_n": 9, "circuit_n": 24,
+FULL = {"apply_n": 22, "evolve_n": 20, "ground_n": 20, "liouvillian_n": 8, "circuit_n": 22,
         "circuit_steps": 4,
-        "transformer_n": 12, "transformer_samples": 4000, "transformer_iterations": 20,
+        "transformer_n": 6, "transformer_samples": 1000, "transformer_iterations": 5, "transformer_steps": 2,
         "pinn_adam": 500, "pinn_lbfgs": 100}
 QUICK = {"apply_n": 14, "evolve_n": 12, "ground_n": 12, "liouvillian_n": 4, "circuit_n": 10,
          "circuit_steps": 2,
-         "transformer_n": 4, "transformer_samples": 200, "transformer_iterations": 5,
+         "transformer_n": 4, "transformer_samples": 200, "transformer_iterations": 5, "transformer_steps": 2,
          "pinn_adam": 50, "pinn_lbfgs": 10}
 
 
