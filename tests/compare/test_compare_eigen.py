@@ -123,3 +123,16 @@ def test_bad_eigen_input():
         C.compare(problem, ["exact"], options=[("exact", {})])
     with pytest.raises(ValueError, match="at least one solver"):
         C.compare(problem, [])
+
+
+def test_circuit_backend_rows_report_circuit_resources():
+    problem = C.eigen_problem(tfim(3, 1.0, 0.8, periodic=False), refs=plus_state(3), n_times=6, backend="aer",
+                              shots=4000, seed=1)
+    row = C.compare(problem, ["vqpe"]).iloc[0]
+    data = problem.krylov_data.resources
+    assert row["backend"] == "aer"
+    assert (row["circuits"], row["shots"], row["depth"], row["two_qubit_gates"]) == (
+        data.circuits, data.shots, data.depth, data.two_qubit_gates)
+    assert row["circuits"] > 0 and row["depth"] > 0 and row["two_qubit_gates"] > 0
+    # 4000 shots per Hadamard test: the energy lies within 5 bootstrap standard errors of the exact one
+    assert row["error"] < 5 * row["value_err"]
