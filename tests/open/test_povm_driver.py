@@ -179,10 +179,11 @@ def test_sampled_steady_state_dissipative_ising_six_sites():
     rho = steady_state_density(lb)
     ops = site_average_paulis(n)
     state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=16, d_ff=32)
-    result = steady_state(state, POVMLindbladian(lb, TETRA), observables_ops=ops, n_samples=4000,
-                          n_eval_samples=40_000, iterations=300, lr=1e-2, lr_final=1e-3, seed=0)
+    result = steady_state(state, POVMLindbladian(lb, TETRA), observables_ops=ops, n_samples=2000,
+                          n_eval_samples=40_000, iterations=600, lr=2e-2, lr_final=1e-3, seed=0)
     for k, op in ops.items():
-        assert abs(result.expect[k] - expectation(op, rho)) < 2e-2  # measured 4e-3, 1.4e-2, 1.7e-2
+        # The bound; measured errors 5.0e-3 (X), 2.2e-3 (Y), 1.1e-2 (Z), standard errors <= 4e-3.
+        assert abs(result.expect[k] - expectation(op, rho)) < 2e-2
 
 
 # -- checkpoints ------------------------------------------------------------------------------------------------
