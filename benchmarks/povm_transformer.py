@@ -51,11 +51,12 @@ def accuracy(n: int, gs, iterations: int, n_samples: int) -> None:
 
 
 def throughput(n: int, device: str, n_samples: int, repeats: int) -> tuple[float, float]:
-    """(seconds per optimiser iteration of the steady-state loss, exact samples per second)."""
+    """(seconds per optimiser iteration of the steady-state loss with ``n_samples`` samples, exact samples per
+    second when drawing 10^4)."""
     gen = POVMLindbladian(dissipative_ising(n, V=2.0, g=1.0, gamma=1.0), POVM("tetra"))
     state = povm_transformer_state(POVM("tetra"), ["0"] * n, seed=1, device=device)
-    steady_state(state, gen, n_samples=n_samples, iterations=1, eval_every=10**6, seed=0)  # warm-up
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    steady_state(state, gen, n_samples=n_samples, iterations=1, eval_every=10**6, n_eval_samples=2, seed=0)
     sync()
     t0 = time.perf_counter()
     steady_state(state, gen, n_samples=n_samples, iterations=repeats, eval_every=10**6, n_eval_samples=2, seed=0)
@@ -63,9 +64,9 @@ def throughput(n: int, device: str, n_samples: int, repeats: int) -> tuple[float
     per_iteration = (time.perf_counter() - t0) / repeats
     gen_t = torch_generator(0, device)
     t0 = time.perf_counter()
-    state.sample(10 * n_samples, generator=gen_t)
+    state.sample(10_000, generator=gen_t)
     sync()
-    return per_iteration, 10 * n_samples / (time.perf_counter() - t0)
+    return per_iteration, 10_000 / (time.perf_counter() - t0)
 
 
 def main() -> None:
@@ -74,28 +75,32 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         accuracy(8, [1.0], iterations=100, n_samples=1000)
-        sizes, n_samples, repeats = [8, 16], 200, 2
+        sizes, repeats = {8: 100, 16: 20, 40: 4}, 1
     else:
         accuracy(8, [0.3, 1.0, 2.0], iterations=600, n_samples=4000)
-        sizes, n_samples, repeats = [8, 16, 40], 1000, 3
+        sizes, repeats = {8: 1000, 16: 100, 40: 20}, 3
 
-    print(f"\n== throughput on the CPU ({n_samples} samples per iteration; 1-layer width-32 transformer) ==")
-    print(f"{'N':>4} {'s/iteration':>12} {'ratio':>7} {'samples/s':>12} {'ratio':>7}")
+    print("\n== throughput on the CPU (1-layer width-32 transformer; steady-state loss and gradient) ==")
+    print(f"{'N':>4} {'samples/it':>10} {'s/iteration':>12} {'ms/sample':>10} {'ratio':>7} "
+          f"{'samples/s':>10} {'ratio':>7}")
     base = None
     cpu = {}
-    for n in sizes:
+    for n, n_samples in sizes.items():
         it, sps = throughput(n, "cpu", n_samples, repeats)
-        cpu[n] = (it, sps)
-        base = base or (it, sps)
-        print(f"{n:4d} {it:12.3f} {it / base[0]:7.2f} {sps:12.0f} {sps / base[1]:7.2f}")
+        cpu[n] = it / n_samples
+        per_sample = 1e3 * it / n_samples
+        base = base or (per_sample, sps)
+        print(f"{n:4d} {n_samples:10d} {it:12.3f} {per_sample:10.2f} {per_sample / base[0]:7.2f} {sps:10.0f} "
+              f"{sps / base[1]:7.2f}")
 
     if cuda_works():
-        print("\n== GPU against CPU, same run ==")
-        print(f"{'N':>4} {'GPU s/it':>10} {'CPU s/it':>10} {'speed-up':>9} {'GPU samples/s':>14}")
+        print("\n== GPU against CPU, same run (time per sample of one optimiser iteration) ==")
+        print(f"{'N':>4} {'GPU ms/sample':>14} {'CPU ms/sample':>14} {'speed-up':>9} {'GPU samples/s':>14}")
         for n in ([40] if args.quick else [40, 64]):
-            git, gsps = throughput(n, "cuda", n_samples, repeats)
-            cit = cpu[n][0] if n in cpu else throughput(n, "cpu", n_samples, 1)[0]
-            print(f"{n:4d} {git:10.3f} {cit:10.3f} {cit / git:9.1f} {gsps:14.0f}")
+            git, gsps = throughput(n, "cuda", 1000, repeats)
+            cpu_per_sample = cpu[n] if n in cpu else throughput(n, "cpu", 4, 1)[0] / 4
+            print(f"{n:4d} {1e3 * git / 1000:14.3f} {1e3 * cpu_per_sample:14.3f} "
+                  f"{cpu_per_sample / (git / 1000):9.1f} {gsps:14.0f}")
     else:
         print("\n(no working CUDA GPU: GPU figures skipped)")
 

@@ -359,15 +359,20 @@ def _stationary_ratio(state, action, a):
     return (values.to(logp.dtype) * torch.exp(logp[:, 1:] - ref[:, None])).sum(1)
 
 
-def _sampled_l1(ratio_fn, state, n_samples: int, generator, chunk_size: int, backward: bool):
+def _sampled_l1(ratio_fn, state, n_samples: int, generator, chunk_size: int, backward: bool, slots: int = 1):
     """Mean and standard error of ``|ratio(a)|`` over fresh samples; accumulates the gradient chunk by chunk
-    (each chunk's graph is freed after its backward pass) when ``backward``."""
+    (each chunk's graph is freed after its backward pass) when ``backward``. A chunk holds at most
+    ``chunk_size`` network evaluations: ``chunk_size // slots`` samples with ``slots`` strings each, or every
+    sample when there are no more than ``chunk_size`` distinct strings at all (``4^N``, duplicates being
+    evaluated once)."""
     import torch
 
     a = _sample(state, n_samples, generator)
+    distinct = 4**state.n_sites if state.n_sites <= 15 else math.inf
+    per_chunk = n_samples if distinct <= chunk_size else max(1, chunk_size // max(1, slots))
     values = []
-    for start in range(0, n_samples, chunk_size):
-        chunk = a[start:start + chunk_size]
+    for start in range(0, n_samples, per_chunk):
+        chunk = a[start:start + per_chunk]
         if backward:
             ratio = ratio_fn(chunk)
             (ratio.abs().sum() / n_samples).backward()
@@ -377,6 +382,14 @@ def _sampled_l1(ratio_fn, state, n_samples: int, generator, chunk_size: int, bac
         values.append(ratio.detach().abs())
     values = torch.cat(values)
     return float(values.mean()), float(values.std() / math.sqrt(n_samples))
+
+
+def _slots(action, state) -> int:
+    """Strings evaluated per sample: the sample itself plus its connected strings."""
+    import torch
+
+    probe = torch.zeros(1, state.n_sites, dtype=torch.int64, device=state.device)
+    return 1 + int(_apply_action(action, probe)[0].shape[1])
 
 
 # -- checkpoints ----------------------------------------------------------------------------------------------
@@ -402,7 +415,7 @@ def _load_checkpoint(path, expected: dict):
 # -- drivers --------------------------------------------------------------------------------------------------
 def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observables_ops: dict | None = None,
            mode: str = "sampled", n_samples: int = 1000, n_eval_samples: int | None = None,
-           iterations: int = 120, lr: float = 1e-2, lr_final: float | None = None, chunk_size: int = 2000,
+           iterations: int = 120, lr: float = 1e-2, lr_final: float | None = None, chunk_size: int = 8192,
            seed=None, checkpoint: str | os.PathLike | None = None, resume: bool = False, callback=None,
            progress: bool = False) -> NeuralEvolution:
     """Evolve ``state`` (trained in place) under ``dP/dt = L P`` from 0 to ``t_final`` in trapezoid steps ``tau``.
@@ -419,7 +432,8 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
     n_eval_samples : samples of the per-step residual and of the observables (default ``4 n_samples``).
     iterations : optimiser (Adam) iterations per time step; ``lr`` its learning rate, decayed geometrically
         to ``lr_final`` over each step when given.
-    chunk_size : samples per network call (bounds memory; the gradient is accumulated over chunks).
+    chunk_size : the most strings (samples times their connected strings) per network call; bounds memory,
+        the gradient being accumulated over chunks.
     seed : int, Generator or None; recorded. Step k draws from a stream derived from ``(seed, k)``.
     checkpoint, resume : a file written after every step (atomically); with ``resume=True`` and an existing
         file, the run continues after its last completed step (the parameters, histories and settings are
@@ -455,6 +469,7 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
     config = {"tau": tau, "mode": mode, "seed": seed, "n_sites": state.n_sites}
 
     exact_op = _ExactOperator(action, state) if mode == "exact" else None
+    slots = _slots(action, state)
 
     def measure(step):
         if not ops:
@@ -514,12 +529,12 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
 
                 for _ in range(iterations):
                     optimiser.zero_grad()
-                    mean, _ = _sampled_l1(ratio, state, n_samples, generator, chunk_size, backward=True)
+                    mean, _ = _sampled_l1(ratio, state, n_samples, generator, chunk_size, backward=True, slots=slots)
                     losses.append(mean)
                     optimiser.step()
                     scheduler.step()
                 residual, residual_error = _sampled_l1(ratio, state, n_eval_samples, generator, chunk_size,
-                                                       backward=False)
+                                                       backward=False, slots=slots)
                 history["samples"] += iterations * n_samples + n_eval_samples
             history["epochs"] += iterations
             values, errors = measure(step + 1)
@@ -550,7 +565,7 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
 
 def steady_state(state, lindbladian, *, povm=None, observables_ops: dict | None = None, mode: str = "sampled",
                  n_samples: int = 10_000, n_eval_samples: int | None = None, iterations: int = 1000,
-                 eval_every: int = 25, lr: float = 1e-2, lr_final: float | None = None, chunk_size: int = 2000,
+                 eval_every: int = 25, lr: float = 1e-2, lr_final: float | None = None, chunk_size: int = 8192,
                  seed=None, progress: bool = False) -> NeuralSteadyState:
     """Train ``state`` (in place) towards ``L P = 0`` by minimising ``|| L P_theta ||_1``.
 
@@ -581,6 +596,7 @@ def steady_state(state, lindbladian, *, povm=None, observables_ops: dict | None 
     _, seed = make_rng(seed)
     generator = _generator(seed, state.device, 0)
     exact_op = _ExactOperator(action, state) if mode == "exact" else None
+    slots = _slots(action, state)
     optimiser = torch.optim.Adam(state.parameters(), lr=lr)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma)
 
@@ -591,7 +607,7 @@ def steady_state(state, lindbladian, *, povm=None, observables_ops: dict | None 
         if mode == "exact":
             with torch.no_grad():
                 return float(exact_op.apply(torch.exp(state.log_prob(exact_op.strings))).abs().sum()), 0.0
-        return _sampled_l1(ratio, state, n_eval_samples, generator, chunk_size, backward=False)
+        return _sampled_l1(ratio, state, n_eval_samples, generator, chunk_size, backward=False, slots=slots)
 
     losses, eval_iters, eval_losses = [], [], []
     best = (math.inf, 0.0, -1, None)
@@ -620,7 +636,7 @@ def steady_state(state, lindbladian, *, povm=None, observables_ops: dict | None 
                 loss.backward()
                 losses.append(float(loss.detach()))
             else:
-                mean, _ = _sampled_l1(ratio, state, n_samples, generator, chunk_size, backward=True)
+                mean, _ = _sampled_l1(ratio, state, n_samples, generator, chunk_size, backward=True, slots=slots)
                 losses.append(mean)
                 samples += n_samples
             optimiser.step()
