@@ -240,3 +240,18 @@ def test_bad_input():
         steady_state(big, POVMLindbladian(dissipative_ising(9), TETRA), mode="exact")
     with pytest.raises(TypeError, match="dict"):
         observables(state, TETRA, ["Z"])
+
+
+def test_single_precision_and_string_states_run_through_the_driver():
+    from qdyn.nets.string_states import chain_strings
+
+    n = 3
+    generator = POVMLindbladian(dissipative_ising(n, V=2.0, g=1.0, gamma=1.0), TETRA)
+    single = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=8, precision="single")
+    result = steady_state(single, generator, n_samples=100, iterations=3, eval_every=1, seed=0)
+    assert single.dtype == torch.float32 and np.isfinite(result.best_loss)
+    strings = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=8, strings=chain_strings(n))
+    run = evolve(strings, generator, 0.2, 0.1, observables_ops=site_average_paulis(n), n_samples=100, iterations=2,
+                 seed=0)
+    # At t = 0 the string state is the product state |000>: <Z> = 1 within the Monte-Carlo error.
+    assert abs(run.expect["Z"][0] - 1.0) < 5 * run.expect_errors["Z"][0] + 1e-12
