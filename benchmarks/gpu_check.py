@@ -142,10 +142,10 @@ def check_liouvillian(size: dict, emulate: bool) -> dict:
 
 
 def _circuit_pub(n: int, steps: int):
-    from qdyn.circuits.evolution import evolution_circuit
     from qiskit.quantum_info import SparsePauliOp
 
     from qdyn import models
+    from qdyn.circuits.evolution import evolution_circuit
 
     H = models.tfim(n, 1.0, 0.9, periodic=False)
     circuit = evolution_circuit(H, 1.0, steps=steps)

@@ -5,12 +5,17 @@
 * :mod:`qdyn.circuits.hadamard` — Hadamard tests for Re/Im of ``<phi|U|phi>`` and ``<phi|P U|phi>``;
 * :mod:`qdyn.circuits.backends` — :func:`resolve_target` and :func:`estimate` (circuits + observables in, values
   with standard errors, shots, depth, two-qubit gates, seeds and job ids out) on statevector, Aer, Lightning,
-  fake and real IBM devices; :mod:`qdyn.circuits.ibm` is the one adapter for qiskit-ibm-runtime.
+  fake and real IBM devices; :mod:`qdyn.circuits.ibm` is the one adapter for qiskit-ibm-runtime;
+* :mod:`qdyn.circuits.block_encoding`, :mod:`qdyn.circuits.qsp`, :mod:`qdyn.circuits.qsp_cooling` — block
+  encodings, QSVT/QETU/GQSP circuits and the cooling filter with its resource counts.
 """
 
 from qdyn.circuits.backends import Estimates, Target, circuit_costs, estimate, resolve_target
+from qdyn.circuits.block_encoding import BlockEncoding, dilation_block_encoding, lcu_block_encoding
 from qdyn.circuits.evolution import controlled_evolution_circuit, evolution_circuit, pauli_rotation
 from qdyn.circuits.hadamard import controlled_pauli, hadamard_test
+from qdyn.circuits.qsp import gqsp_circuit, qetu_circuit, qsvt_circuit, qsvt_layout
+from qdyn.circuits.qsp_cooling import cooling_circuit_resources, qsvt_filter
 from qdyn.circuits.state_prep import (
     basis_state_circuit,
     hartree_fock_circuit,
@@ -24,4 +29,7 @@ __all__ = [
     "controlled_evolution_circuit", "evolution_circuit", "pauli_rotation",
     "controlled_pauli", "hadamard_test",
     "basis_state_circuit", "hartree_fock_circuit", "neel_circuit", "product_state_circuit", "state_circuit",
+    "BlockEncoding", "dilation_block_encoding", "lcu_block_encoding",
+    "gqsp_circuit", "qetu_circuit", "qsvt_circuit", "qsvt_layout",
+    "cooling_circuit_resources", "qsvt_filter",
 ]

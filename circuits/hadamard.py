@@ -13,11 +13,11 @@ the ancilla. The state is ``(|0>|phi_a> + |1> V|phi_b>)/sqrt(2)``, so
 from __future__ import annotations
 
 import numpy as np
-from qdyn.circuits.evolution import controlled_evolution_circuit, pauli_rotation
-from qdyn.circuits.state_prep import state_circuit
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import Pauli, SparsePauliOp
 
+from qdyn.circuits.evolution import controlled_evolution_circuit, pauli_rotation
+from qdyn.circuits.state_prep import state_circuit
 from qdyn.errors import check_choice
 
 __all__ = ["hadamard_test", "controlled_pauli"]

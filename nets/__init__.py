@@ -1,7 +1,9 @@
 """Torch networks and training loops (imported lazily: ``import qdyn.nets`` does not import torch).
 
 * :mod:`qdyn.nets.pinn` - PINN trial wavefunctions; :mod:`qdyn.nets.pinn_training` - their training loops;
-* :mod:`qdyn.nets.training` - progress bars and atomic checkpoints shared by training loops.
+* :mod:`qdyn.nets.training` - progress bars and atomic checkpoints shared by training loops;
+* :mod:`qdyn.nets.povm_transformer` - the autoregressive POVM transformer; :mod:`qdyn.nets.string_states` - its
+  average over site orderings (String States).
 """
 
 from importlib import import_module
@@ -11,6 +13,11 @@ _LAZY = {
     "save_checkpoint": "qdyn.nets.training",
     "load_checkpoint": "qdyn.nets.training",
     "progress_bar": "qdyn.nets.training",
+    "POVMTransformer": "qdyn.nets.povm_transformer",
+    "all_outcome_strings": "qdyn.nets.povm_transformer",
+    "StringState": "qdyn.nets.string_states",
+    "chain_strings": "qdyn.nets.string_states",
+    "snake_strings": "qdyn.nets.string_states",
 }
 
 __all__ = sorted(_LAZY)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+
 from qdyn.nets.training import load_checkpoint, progress_bar, save_checkpoint
 
 __all__ = ["ritz_basis", "ritz_eigenpairs", "ritz_objective", "paper_objective", "train"]

@@ -30,7 +30,7 @@ def _info(args) -> int:
 def _demo(args) -> int:
     from qdyn.demo import run_demo
 
-    print(run_demo(quick=args.quick))
+    run_demo(quick=args.quick, out=args.out)
     return 0
 
 
@@ -41,7 +41,8 @@ def main(argv=None) -> int:
     info.add_argument("--json", action="store_true", help="print the report as JSON")
     info.set_defaults(func=_info)
     demo = sub.add_parser("demo", help="run the main job on embedded default problems")
-    demo.add_argument("--quick", action="store_true", help="reduced sizes (seconds)")
+    demo.add_argument("--quick", action="store_true", help="reduced sizes for a fast check")
+    demo.add_argument("--out", default="qdyn-report", help="folder for the tables, figures and report.md")
     demo.set_defaults(func=_demo)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -1,17 +1,26 @@
 """The main job: a compact tour of qdyn on embedded default problems, printed as comparison tables.
 
-For now it compares the exact engine's ground energies of the built-in models with independent references:
-the free-fermion formula (TFIM), the Bethe-ansatz value (Heisenberg ring), the two-site Hubbard formula and
-published full-CI energies (H2). It grows as the modules land.
+1. the exact engine's ground energies of the built-in models against independent references (free-fermion
+   formula, Bethe ansatz, two-site Hubbard formula, published full CI);
+2. eigenvalue solvers on the TFIM ring (exact, Lanczos, VQPE, UVQPE, ODMD, matrix pencil, dynamical cooling);
+3. open-system solvers on the dissipative Ising chain (QuTiP, exact Liouvillian, exact POVM, POVM transformer);
+4. 1D Schrodinger solvers on the finite well (finite differences, Chebyshev, DVR, PINN default and paper modes).
+
+Each comparison table is printed, saved as CSV, drawn as a figure, and gathered in ``report.md`` in the output
+folder.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
 from qdyn import exact, models
 
 __all__ = ["ground_energy_table", "format_table", "run_demo"]
+
+_COLUMNS = ["solver", "value", "error", "evolutions", "queries", "matvecs", "epochs", "samples", "wall_time"]
 
 
 def _tfim_reference(n: int, J: float = 1.0, g: float = 1.0) -> float:
@@ -58,8 +67,60 @@ def format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_demo(quick: bool = False) -> str:
-    """Run the tour and return the printed text."""
-    parts = ["Exact ground energies of the built-in models against independent references", ""]
-    parts.append(format_table(ground_energy_table(quick=quick)))
-    return "\n".join(parts)
+def _comparisons(quick: bool):
+    """``(title, problem, options, figure function)`` for the three solver comparisons."""
+    from qdyn import compare, plot
+    from qdyn.open import dissipative_ising
+    from qdyn.schrodinger import finite_well
+    from qdyn.states import plus_state
+
+    n = 8 if quick else 10
+    eigen = compare.eigen_problem(models.tfim(n), refs=plus_state(n), n_times=20, seed=0, name=f"TFIM ring n={n}")
+    eigen_options = {"cooling": {"steps": 30 if quick else 60}}
+
+    def eigen_figure(runs, path):
+        chosen = {k: runs[k] for k in ("vqpe", "uvqpe", "odmd", "matrix_pencil", "cooling") if k in runs}
+        return plot.convergence(chosen, eigen.reference[0], path=path)
+
+    chain = compare.open_problem(dissipative_ising(3 if quick else 4, V=2.0, g=1.0, gamma=1.0), "0",
+                                 t_final=0.5, tau=0.05, seed=0, name="dissipative Ising chain")
+    open_options = {"transformer": {"n_samples": 200 if quick else 500, "iterations": 15 if quick else 40}}
+
+    def open_figure(runs, path):
+        return plot.observables_vs_time(chain, runs, "Z", path=path)
+
+    well = compare.schrodinger_problem(finite_well(), k=3, seed=0)
+    well_options = {"pinn_default": {"adam_epochs": 150 if quick else 400, "lbfgs_iters": 50 if quick else 100},
+                    "pinn_paper": {"adam_epochs": 300 if quick else 1000}}
+
+    def well_figure(runs, path):
+        chosen = {k: runs[k] for k in ("cheb", "fd", "pinn_default") if k in runs}
+        return plot.wavefunctions(chosen, reference="cheb", path=path)
+
+    yield "Eigenvalue solvers", "eigen", eigen, eigen_options, eigen_figure
+    yield "Open-system solvers", "open", chain, open_options, open_figure
+    yield "1D Schrodinger solvers (finite well)", "schrodinger", well, well_options, well_figure
+
+
+def run_demo(quick: bool = False, out: str | Path = "qdyn-report", echo=print) -> Path:
+    """Run the tour, print each table with ``echo`` and write CSVs, PNGs and ``report.md`` into ``out``."""
+    from qdyn import compare
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = ["# qdyn demo report", "", f"Mode: {'quick' if quick else 'full'}.", ""]
+    title = "Exact ground energies of the built-in models against independent references"
+    text = format_table(ground_energy_table(quick=quick))
+    echo(f"{title}\n\n{text}\n")
+    report += [f"## {title}", "", "```", text, "```", ""]
+    for title, key, problem, options, figure in _comparisons(quick):
+        frame, runs = compare.compare(problem, options=options, return_runs=True)
+        frame.to_csv(out / f"{key}.csv", index=False)
+        figure(runs, out / f"{key}.png")
+        rows = frame[[c for c in _COLUMNS if c in frame.columns]].to_dict("records")
+        text = format_table(rows)
+        echo(f"{title}: {problem.name} (reference: {frame['reference'].iloc[0]:.10g})\n\n{text}\n")
+        report += [f"## {title}: {problem.name}", "", "```", text, "```", "", f"![{title}]({key}.png)", ""]
+    (out / "report.md").write_text("\n".join(report))
+    echo(f"report written to {out / 'report.md'}")
+    return out

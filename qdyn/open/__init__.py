@@ -11,62 +11,76 @@ amplitude damping relaxes towards ``|1>`` (``<Z> -> -1``). Qubit order is qdyn's
 * the POVM probability formulation: :class:`POVM` (``"tetra"``, ``"pauli4"``, custom), ``rho <-> P``,
   :class:`POVMLindbladian` (local ``4^k x 4^k`` tensors, ``apply``, ``matrix``, the batched
   :meth:`POVMLindbladian.connections` used by the neural solvers), exact POVM-space dynamics
-  (:func:`evolve_povm`: trapezoid and adaptive ODE), :func:`povm_steady_state`, :func:`physicality`.
+  (:func:`evolve_povm`: trapezoid and adaptive ODE), :func:`povm_steady_state`, :func:`physicality`;
+* POVM transformer states (networks in :mod:`qdyn.nets`): :func:`evolve` by the forward-backward trapezoid L1
+  loss, :func:`steady_state`, :func:`observables` with Monte-Carlo error bars.
 """
 
 from qdyn.open.density import as_density_matrix, expectation, purity
 from qdyn.open.lindbladian import Lindbladian, LocalTerm, pauli_on, sigma_minus
 from qdyn.open.liouvillian import (
-                                   DensityEvolution,
-                                   Liouvillian,
-                                   evolve_density,
-                                   liouvillian_matrix,
-                                   steady_state_density,
+    DensityEvolution,
+    Liouvillian,
+    evolve_density,
+    liouvillian_matrix,
+    steady_state_density,
 )
 from qdyn.open.models import (
-                                   amplitude_damping,
-                                   dephasing,
-                                   dissipative_ising,
-                                   dissipative_xyz,
-                                   driven_damped_qubit,
-                                   square_lattice_bonds,
+    amplitude_damping,
+    dephasing,
+    dissipative_ising,
+    dissipative_xyz,
+    driven_damped_qubit,
+    square_lattice_bonds,
 )
 from qdyn.open.povm import POVM, check_distribution, index_to_strings, strings_to_index
 from qdyn.open.povm_dynamics import Physicality, POVMEvolution, evolve_povm, physicality, povm_steady_state
+from qdyn.open.povm_evolution import (
+    NeuralEvolution,
+    NeuralSteadyState,
+    ObservableEstimate,
+    evolve,
+    observables,
+    povm_transformer_state,
+    site_average_paulis,
+    steady_state,
+)
 from qdyn.open.povm_lindbladian import Connections, POVMLindbladian, POVMTerm
 from qdyn.open.reference import qutip_mesolve, qutip_steadystate
 
 __all__ = [
-                                   "POVM",
-                                   "Connections",
-                                   "DensityEvolution",
-                                   "Lindbladian",
-                                   "Liouvillian",
-                                   "LocalTerm",
-                                   "POVMEvolution",
-                                   "POVMLindbladian",
-                                   "POVMTerm",
-                                   "Physicality",
-                                   "amplitude_damping",
-                                   "as_density_matrix",
-                                   "check_distribution",
-                                   "dephasing",
-                                   "dissipative_ising",
-                                   "dissipative_xyz",
-                                   "driven_damped_qubit",
-                                   "evolve_density",
-                                   "evolve_povm",
-                                   "expectation",
-                                   "index_to_strings",
-                                   "liouvillian_matrix",
-                                   "pauli_on",
-                                   "physicality",
-                                   "povm_steady_state",
-                                   "purity",
-                                   "qutip_mesolve",
-                                   "qutip_steadystate",
-                                   "sigma_minus",
-                                   "square_lattice_bonds",
-                                   "steady_state_density",
-                                   "strings_to_index",
+    "NeuralEvolution", "NeuralSteadyState", "ObservableEstimate", "evolve", "observables",
+    "povm_transformer_state", "site_average_paulis", "steady_state",
+    "POVM",
+    "Connections",
+    "DensityEvolution",
+    "Lindbladian",
+    "Liouvillian",
+    "LocalTerm",
+    "POVMEvolution",
+    "POVMLindbladian",
+    "POVMTerm",
+    "Physicality",
+    "amplitude_damping",
+    "as_density_matrix",
+    "check_distribution",
+    "dephasing",
+    "dissipative_ising",
+    "dissipative_xyz",
+    "driven_damped_qubit",
+    "evolve_density",
+    "evolve_povm",
+    "expectation",
+    "index_to_strings",
+    "liouvillian_matrix",
+    "pauli_on",
+    "physicality",
+    "povm_steady_state",
+    "purity",
+    "qutip_mesolve",
+    "qutip_steadystate",
+    "sigma_minus",
+    "square_lattice_bonds",
+    "steady_state_density",
+    "strings_to_index",
 ]

@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from qdyn.circuits.backends import estimate, resolve_target
 from qiskit import QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp, Statevector
+
+from qdyn.circuits.backends import estimate, resolve_target
 
 
 @pytest.fixture(scope="module")

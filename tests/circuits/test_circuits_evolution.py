@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from qdyn.circuits.evolution import controlled_evolution_circuit, evolution_circuit
-from qdyn.circuits.state_prep import state_circuit
 from qiskit.quantum_info import Operator, Statevector
 
 from qdyn import models, states
+from qdyn.circuits.evolution import controlled_evolution_circuit, evolution_circuit
+from qdyn.circuits.state_prep import state_circuit
 from qdyn.exact import evolve, trotter_evolve
 
 

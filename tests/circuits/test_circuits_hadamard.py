@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from qdyn.circuits.hadamard import hadamard_test
 from qiskit.quantum_info import Pauli, Statevector
 
 from qdyn import models, states
+from qdyn.circuits.hadamard import hadamard_test
 from qdyn.exact import evolve, trotter_evolve
 
 

@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from qiskit.quantum_info import Statevector
+
+from qdyn import states
 from qdyn.circuits.state_prep import (
     basis_state_circuit,
     hartree_fock_circuit,
@@ -9,9 +12,6 @@ from qdyn.circuits.state_prep import (
     product_state_circuit,
     state_circuit,
 )
-from qiskit.quantum_info import Statevector
-
-from qdyn import states
 
 
 def _vec(qc):

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from qdyn.circuits.backends import resolve_target
 
 import qdyn.krylov as kr
 from qdyn import models, states
+from qdyn.circuits.backends import resolve_target
 
 CHEMICAL_ACCURACY = 1.6e-3  # Hartree
 

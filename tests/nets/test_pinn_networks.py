@@ -4,6 +4,7 @@ checkpoints."""
 import numpy as np
 import pytest
 import torch
+
 from qdyn.nets.pinn import PINNWavefunction
 from qdyn.nets.pinn_training import ritz_basis, ritz_eigenpairs
 from qdyn.nets.training import load_checkpoint, progress_bar, save_checkpoint

@@ -5,10 +5,10 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from qdyn.nets.povm_transformer import POVMTransformer
-from qdyn.nets.string_states import StringState, chain_strings, snake_strings
 from scipy import stats
 
+from qdyn.nets.povm_transformer import POVMTransformer
+from qdyn.nets.string_states import StringState, chain_strings, snake_strings
 from qdyn.seeding import torch_generator
 
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
-from qdyn.nets.povm_transformer import POVMTransformer, all_outcome_strings
 from scipy import stats
 
 from qdyn.devices import cuda_works
+from qdyn.nets.povm_transformer import POVMTransformer, all_outcome_strings
 from qdyn.seeding import torch_generator
 
 

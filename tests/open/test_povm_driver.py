@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from qdyn.nets.povm_transformer import all_outcome_strings
 
+from qdyn.nets.povm_transformer import all_outcome_strings
 from qdyn.open import dissipative_ising, expectation, steady_state_density
 from qdyn.open.povm import POVM
 from qdyn.open.povm_evolution import (
