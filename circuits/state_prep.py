@@ -13,7 +13,7 @@ import numpy as np
 from qiskit import QuantumCircuit
 
 from qdyn.errors import check_int, check_state
-from qdyn.states import product_state
+from qdyn.states import basis_index, product_state
 
 __all__ = ["basis_state_circuit", "product_state_circuit", "neel_circuit", "hartree_fock_circuit",
            "state_circuit"]
@@ -22,13 +22,7 @@ __all__ = ["basis_state_circuit", "product_state_circuit", "neel_circuit", "hart
 def basis_state_circuit(n: int, index) -> QuantumCircuit:
     """``|index>`` from ``|0...0>``; ``index`` is an int or a bit string (rightmost character = qubit 0)."""
     n = check_int("n", n, minimum=1)
-    if isinstance(index, str):
-        if len(index) != n or set(index) - {"0", "1"}:
-            raise ValueError(f"index must be a bit string of length {n}, got {index!r}")
-        index = int(index, 2)
-    index = check_int("index", index, minimum=0)
-    if index >= 2**n:
-        raise ValueError(f"index {index} out of range for {n} qubits")
+    index = basis_index(n, index)
     qc = QuantumCircuit(n, name=f"basis_{index}")
     for q in range(n):
         if (index >> q) & 1:

@@ -11,7 +11,8 @@ import numpy as np
 from qdyn.errors import check_int
 from qdyn.seeding import make_rng
 
-__all__ = ["basis_state", "product_state", "plus_state", "neel_state", "hartree_fock_state", "haar_random_state"]
+__all__ = ["basis_index", "basis_state", "product_state", "plus_state", "neel_state", "hartree_fock_state",
+           "haar_random_state"]
 
 _SINGLE = {
     "0": np.array([1, 0], dtype=complex),
@@ -23,9 +24,8 @@ _SINGLE = {
 }
 
 
-def basis_state(n: int, index) -> np.ndarray:
-    """Computational basis state ``|index>``; ``index`` is an int or a bit string (rightmost = qubit 0)."""
-    n = check_int("n", n, minimum=1)
+def basis_index(n: int, index) -> int:
+    """A basis index from an int or a bit string of length ``n`` (rightmost character = qubit 0), checked."""
     if isinstance(index, str):
         if len(index) != n or set(index) - {"0", "1"}:
             raise ValueError(f"index must be a bit string of length {n}, got {index!r}")
@@ -33,6 +33,13 @@ def basis_state(n: int, index) -> np.ndarray:
     index = check_int("index", index, minimum=0)
     if index >= 2**n:
         raise ValueError(f"index {index} out of range for {n} qubits")
+    return index
+
+
+def basis_state(n: int, index) -> np.ndarray:
+    """Computational basis state ``|index>``; ``index`` is an int or a bit string (rightmost = qubit 0)."""
+    n = check_int("n", n, minimum=1)
+    index = basis_index(n, index)
     psi = np.zeros(2**n, dtype=complex)
     psi[index] = 1.0
     return psi
