@@ -392,18 +392,30 @@ def _slots(action, state) -> int:
     return 1 + int(_apply_action(action, probe)[0].shape[1])
 
 
+def _optimiser_options(lindbladian, povm, observables_ops, n_samples, n_eval_samples, iterations, lr, lr_final,
+                       chunk_size):
+    """Checked settings shared by :func:`evolve` and :func:`steady_state`; ``gamma`` is the per-iteration
+    learning-rate decay factor ``(lr_final / lr)^(1/iterations)``."""
+    n_samples = check_int("n_samples", n_samples, minimum=2)
+    n_eval_samples = 4 * n_samples if n_eval_samples is None else check_int("n_eval_samples", n_eval_samples,
+                                                                           minimum=2)
+    iterations = check_int("iterations", iterations, minimum=1)
+    lr = check_positive("lr", lr)
+    gamma = 1.0 if lr_final is None else (check_positive("lr_final", lr_final) / lr) ** (1.0 / iterations)
+    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+    action = _local_action(lindbladian)
+    povm = povm if povm is not None else getattr(lindbladian, "povm", None)
+    ops = dict(observables_ops or {})
+    if ops and povm is None:
+        raise ValueError("observables_ops need the POVM: pass povm= (the lindbladian has no .povm)")
+    return n_samples, n_eval_samples, iterations, lr, gamma, chunk_size, action, povm, ops
+
+
 # -- checkpoints ----------------------------------------------------------------------------------------------
-def _save_checkpoint(path, payload):
-    import torch
-
-    tmp = f"{path}.tmp"
-    torch.save(payload, tmp)
-    os.replace(tmp, path)  # atomic: an interruption leaves the previous checkpoint intact
-
-
 def _load_checkpoint(path, expected: dict):
     import torch
 
+    # weights_only=False: the run's own file, whose history holds numpy arrays (written by save_checkpoint)
     payload = torch.load(path, map_location="cpu", weights_only=False)
     for key, value in expected.items():
         if payload["config"].get(key) != value:
@@ -445,6 +457,8 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
     """
     import torch
 
+    from qdyn.nets.training import save_checkpoint
+
     state = _validate_state(state)
     t_final = check_positive("t_final", t_final)
     tau = check_positive("tau", tau)
@@ -452,18 +466,8 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
     n_steps = int(round(t_final / tau))
     if n_steps < 1 or abs(n_steps * tau - t_final) > 1e-9 * max(1.0, t_final):
         raise ValueError(f"t_final={t_final} must be a positive integer multiple of tau={tau}")
-    n_samples = check_int("n_samples", n_samples, minimum=2)
-    n_eval_samples = 4 * n_samples if n_eval_samples is None else check_int("n_eval_samples", n_eval_samples,
-                                                                           minimum=2)
-    iterations = check_int("iterations", iterations, minimum=1)
-    lr = check_positive("lr", lr)
-    gamma = 1.0 if lr_final is None else (check_positive("lr_final", lr_final) / lr) ** (1.0 / iterations)
-    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    action = _local_action(lindbladian)
-    povm = povm if povm is not None else getattr(lindbladian, "povm", None)
-    ops = dict(observables_ops or {})
-    if ops and povm is None:
-        raise ValueError("observables_ops need the POVM: pass povm= (the lindbladian has no .povm)")
+    n_samples, n_eval_samples, iterations, lr, gamma, chunk_size, action, povm, ops = _optimiser_options(
+        lindbladian, povm, observables_ops, n_samples, n_eval_samples, iterations, lr, lr_final, chunk_size)
     _, seed = make_rng(seed)
     dt = tau / 2
     config = {"tau": tau, "mode": mode, "seed": seed, "n_sites": state.n_sites}
@@ -544,7 +548,7 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
             history["residual_errors"].append(residual_error)
             history["losses"].append(losses)
             if checkpoint is not None:
-                _save_checkpoint(checkpoint, {"step": step, "state_dict": state.state_dict(), "history": history,
+                save_checkpoint(checkpoint, {"step": step, "state_dict": state.state_dict(), "history": history,
                                               "config": config})
             if bar is not None:
                 bar.set_postfix(residual=f"{residual:.2e}")
@@ -580,19 +584,9 @@ def steady_state(state, lindbladian, *, povm=None, observables_ops: dict | None 
 
     state = _validate_state(state)
     check_choice("mode", mode, ("sampled", "exact"))
-    n_samples = check_int("n_samples", n_samples, minimum=2)
-    n_eval_samples = 4 * n_samples if n_eval_samples is None else check_int("n_eval_samples", n_eval_samples,
-                                                                           minimum=2)
-    iterations = check_int("iterations", iterations, minimum=1)
+    n_samples, n_eval_samples, iterations, lr, gamma, chunk_size, action, povm, ops = _optimiser_options(
+        lindbladian, povm, observables_ops, n_samples, n_eval_samples, iterations, lr, lr_final, chunk_size)
     eval_every = check_int("eval_every", eval_every, minimum=1)
-    lr = check_positive("lr", lr)
-    gamma = 1.0 if lr_final is None else (check_positive("lr_final", lr_final) / lr) ** (1.0 / iterations)
-    chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    action = _local_action(lindbladian)
-    povm = povm if povm is not None else getattr(lindbladian, "povm", None)
-    ops = dict(observables_ops or {})
-    if ops and povm is None:
-        raise ValueError("observables_ops need the POVM: pass povm= (the lindbladian has no .povm)")
     _, seed = make_rng(seed)
     generator = _generator(seed, state.device, 0)
     exact_op = _ExactOperator(action, state) if mode == "exact" else None
