@@ -1,24 +1,69 @@
-"""The circuit backend of :func:`qdyn.cooling.cool`: the shifted-sign filter as a simulated QSVT circuit.
+"""The circuit backend of :func:`qdyn.cooling.cool`: one coherent, post-selected circuit per cooling step.
 
-:func:`qsvt_filter` returns ``apply(v, mu) -> (p(A) v, probability)`` with ``A = (H - mu)/alpha``: the state
-``|0_anc>|v/||v||>`` is run through :func:`qdyn.circuits.qsp.qsvt_circuit` (block encoding ``"lcu"`` or
-``"dilation"``) on a statevector simulator, and the ancillas are post-selected on ``|0>``; the projected
-amplitude times ``||v||`` is ``p(A) v``, and ``probability = ||p(A) v||^2 / ||v||^2`` is the post-selection
-probability. The phases are solved once (Newton, ``"qsvt"`` convention, verified on ``>= 2d`` points).
-For simulation each block-encoding query is one dense gate equal to its gate-level circuit (built once per
-``mu``) and each projector rotation one diagonal gate; :func:`cooling_circuit_resources` counts the
-gate-level circuit instead.
+A step evolves for a time ``t`` under ``G = p(A) + lam V`` (``A = (H - mu)/alpha``, ``p`` the odd erf
+polynomial of degree ``d``). The circuit is built from three layers of block encodings:
 
-:func:`simulate_statevector` is the one place that runs a circuit here (Qiskit ``Statevector``).
+1. ``U_A``: a Hermitian block encoding of ``A`` (:mod:`qdyn.circuits.block_encoding`; ``"dilation"``, one
+   ancilla, or ``"lcu"``) and ``U_V`` of ``V / ||V||_1`` on the same (shared) ancilla register ``a``.
+2. ``U_p``: the real-part QSVT circuit of :func:`qdyn.circuits.qsp.qsvt_circuit`, ``d`` queries to ``U_A``
+   and the select qubit ``c_p``: ``<0|U_p|0> = p(A)``.
+3. ``U_G``: the LCU ``PREP^dag SELECT PREP`` with one ancilla ``b``, ``PREP|0> = (|0> + sqrt(lam v)|1>)
+   / sqrt(beta)``, ``v = ||V||_1``, ``beta = 1 + lam v``, ``SELECT = |0><0|_b x U_p + |1><1|_b x U_V``:
+
+       (<0_{a c_p b}| x 1) U_G (|0_{a c_p b}> x 1) = (p(A) + lam V) / beta = G / beta.
+
+   ``|0><0|_b x U_p`` is ``U_p`` with its projector rotations controlled on ``b = 0`` and only its first
+   query controlled: for ``b = 1`` the rest is ``U_A^{d-1} = 1`` (``U_A`` is a reflection, ``d`` odd).
+
+The evolution is QSVT on ``U_G`` (queries alternate ``U_G``, ``U_G^dag``; projector ``Pi_G = |0><0|`` on
+``a, c_p, b``; Gilyen, Su, Low, Wiebe, STOC 2019, Thm. 17) with the Jacobi-Anger polynomials
+
+    C(x) = (1 - eta) [J_0(tau) + 2 sum_{k >= 1} (-1)^k J_{2k}(tau) T_{2k}(x)]      ~ (1 - eta) cos(tau x),
+    S(x) = (1 - eta) 2 sum_{k >= 0} (-1)^k J_{2k+1}(tau) T_{2k+1}(x)              ~ (1 - eta) sin(tau x),
+
+``tau = beta t``, truncated where :func:`qdyn.exact.evolution.chebyshev_coefficients` truncates the classical
+propagator (so ``C - i S`` is exactly the polynomial the ``"poly"`` backend applies, times ``1 - eta``). The
+phases (``"qsvt"`` convention, Newton, rebuild check on ``>= 2 deg`` points) realise ``Re P``
+through a select qubit ``c`` (phases ``Psi`` / ``-Psi``), and one more ancilla ``e`` in ``|+>`` chooses
+``C`` (``e = 0``) or ``S`` (``e = 1``): both branches share the queries (their phases differ, a diagonal
+rotation on ``a, c_p, b, c, e``), the one extra query of the longer branch is controlled on ``e``.
+``S^dag`` on ``e``, ``H`` on ``e`` and ``c``, and post-selecting every ancilla on ``|0>`` give
+
+    (<0_anc| x 1) U_step (|0_anc> x 1) = (C(G/beta) - i S(G/beta)) / 2 ~ (1 - eta) e^{-i G t} / 2,
+
+so the post-selection probability is about ``(1 - eta)^2 / 4`` and the renormalised output is the step.
+Queries per step: ``m = max(deg C, deg S)`` to ``U_G``, i.e. ``m d`` to ``U_A`` and ``m`` to ``U_V`` -- the
+accounting of :func:`qdyn.cooling.cool`.
+
+:class:`CoherentCoolingStep` simulates this circuit: ``U_A`` and ``U_V`` are dense gates (their circuits'
+operators), the projector rotations diagonal gates; ``U_G`` is the operator of its circuit, computed once per
+``(mu, lam, V)``, and the step circuit (``m`` dense ``U_G`` gates and ``m + 1`` rotations) runs on Qiskit's
+statevector simulator. :func:`cooling_circuit_resources` builds the same circuits at gate level (LCU block
+encodings, multi-controlled-X flag rotations) and counts their qubits, queries and two-qubit gates.
+:func:`qsvt_filter` runs the filter ``p(A)`` alone as a post-selected circuit.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+from qiskit import QuantumCircuit
 
-from qdyn.errors import check_choice, check_int
+from qdyn.errors import check_choice, check_int, check_positive
 
-__all__ = ["qsvt_filter", "simulate_statevector", "cooling_circuit_resources"]
+__all__ = [
+    "CoherentCoolingStep",
+    "StepLayout",
+    "apply_circuit",
+    "cooling_circuit_resources",
+    "evolution_phases",
+    "gate_level_step_circuit",
+    "jacobi_anger_polynomials",
+    "qsvt_filter",
+    "simulate_statevector",
+    "step_circuit",
+]
 
 
 def simulate_statevector(circuit, initial: np.ndarray) -> np.ndarray:
@@ -28,6 +73,77 @@ def simulate_statevector(circuit, initial: np.ndarray) -> np.ndarray:
     return np.asarray(Statevector(initial).evolve(circuit).data)
 
 
+def apply_circuit(circuit, initial: np.ndarray) -> np.ndarray:
+    """``circuit`` applied to ``initial`` gate by gate with ``numpy.tensordot`` (Qiskit qubit order).
+
+    An instruction with a matrix (``to_matrix``) is applied directly; a composite gate on at most
+    ``_MATRIX_LIMIT`` qubits is turned into its matrix once (Qiskit ``Operator`` of its definition, cached per
+    gate object); larger composite gates are expanded through their definitions. The same result as
+    :func:`simulate_statevector`, without its per-gate overhead (a cooling step holds thousands of gates).
+    """
+    n = circuit.num_qubits
+    state = np.asarray(initial, dtype=complex).reshape((2,) * n)
+    return _apply_instructions(circuit, state, list(range(n)), n, {}).reshape(-1)
+
+
+_MATRIX_LIMIT = 7
+
+
+def _matrix_of(op, cache):
+    """The matrix of ``op`` or None (expand its definition). Composite gates are cached by name, size,
+    parameters and control state: within one circuit, give different composite gates different names."""
+    from qiskit.circuit import ControlledGate
+    from qiskit.quantum_info import Operator
+
+    params = tuple(float(p) for p in op.params if isinstance(p, (int, float)))
+    if len(params) != len(op.params) and op.name != "unitary":
+        params = None  # non-numeric parameters: no content key
+    key = (op.name, op.num_qubits, params, getattr(op, "ctrl_state", None))
+    if op.name == "unitary" or params is None:
+        key = ("id", id(op))
+    if key in cache:
+        return cache[key][1]
+    if isinstance(op, ControlledGate):
+        base = _matrix_of(op.base_gate, cache)
+        matrix = None if base is None else _controlled_matrix(base, op.num_ctrl_qubits, op.ctrl_state)
+    else:
+        try:
+            matrix = op.to_matrix()
+        except Exception:  # no direct matrix: a composite gate
+            matrix = None
+            if op.num_qubits <= _MATRIX_LIMIT and op.definition is not None:
+                matrix = Operator(op).data
+    cache[key] = (op, matrix)  # keep op alive so that an id key stays unique
+    return matrix
+
+
+def _controlled_matrix(base: np.ndarray, k: int, ctrl_state: int) -> np.ndarray:
+    """Qiskit's controlled gate: qargs controls + targets, the controls the least significant bits."""
+    t = base.shape[0]
+    out = np.eye(t * 2**k, dtype=complex).reshape(t, 2**k, t, 2**k)
+    out[:, ctrl_state, :, ctrl_state] = base
+    return out.reshape(t * 2**k, t * 2**k)
+
+
+def _apply_instructions(circuit, state, wires, n, cache):
+    for inst in circuit.data:
+        op = inst.operation
+        qargs = [wires[circuit.find_bit(q).index] for q in inst.qubits]
+        matrix = _matrix_of(op, cache)
+        if matrix is None:
+            if op.definition is None:
+                raise TypeError(f"instruction {op.name!r} has neither a matrix nor a definition")
+            state = _apply_instructions(op.definition, state, qargs, n, cache)
+            continue
+        k = len(qargs)
+        tensor = np.asarray(matrix, dtype=complex).reshape((2,) * (2 * k))
+        axes = [n - 1 - q for q in reversed(qargs)]  # tensor axis j holds qubit n - 1 - j
+        state = np.moveaxis(np.tensordot(tensor, state, axes=(list(range(k, 2 * k)), axes)), range(k), axes)
+    if circuit.global_phase:
+        state = state * np.exp(1j * float(circuit.global_phase))
+    return state
+
+
 def _block(H, mu, alpha, kind):
     from qdyn.circuits.block_encoding import dilation_block_encoding, lcu_block_encoding
 
@@ -35,7 +151,11 @@ def _block(H, mu, alpha, kind):
 
 
 def qsvt_filter(H, poly, *, alpha: float, block_encoding: str = "lcu"):
-    """``apply(v, mu)``: ``poly((H - mu)/alpha) v`` through a simulated QSVT circuit (see module doc)."""
+    """``apply(v, mu) -> (p((H - mu)/alpha) v, probability)`` through a simulated, post-selected QSVT circuit.
+
+    ``|0_anc>|v/||v||>`` runs through :func:`qdyn.circuits.qsp.qsvt_circuit`; the ancillas are post-selected
+    on ``|0>``; ``probability = ||p(A) v||^2 / ||v||^2``.
+    """
     from qiskit.circuit.library import UnitaryGate
     from qiskit.quantum_info import Operator
 
@@ -51,11 +171,11 @@ def qsvt_filter(H, poly, *, alpha: float, block_encoding: str = "lcu"):
             block = _block(H, mu, alpha, block_encoding)
             gate = UnitaryGate(Operator(block.circuit).data, check_input=False)
             cache.clear()
-            cache[mu] = (qsvt_circuit(block, phases, block_gate=gate, rotations="diagonal"), block)
+            cache[mu] = qsvt_circuit(block, phases, block_gate=gate, rotations="diagonal")
         return cache[mu]
 
     def apply(v, mu):
-        circuit, block = circuit_for(float(mu))
+        circuit = circuit_for(float(mu))
         norm = float(np.linalg.norm(v))
         if norm == 0:
             return np.zeros_like(v), 0.0
@@ -67,43 +187,426 @@ def qsvt_filter(H, poly, *, alpha: float, block_encoding: str = "lcu"):
     return apply
 
 
-def cooling_circuit_resources(H, *, eps: float = 0.15, delta: float = 1e-6, alpha: float | None = None,
-                              mu: float = 0.0, steps: int = 1, time: float = 5.0, lam: float = 0.5,
-                              v_norm: float = 1.0, tol: float = 1e-13, basis=("cx", "u"),
-                              optimization_level: int = 1) -> dict:
-    """Queries, qubits and two-qubit gates of the gate-level QSVT filter, per filter and per cooling run.
+# -- the evolution polynomials -----------------------------------------------------------------------------
+def jacobi_anger_polynomials(tau: float, *, tol: float = 1e-13, eta: float = 1e-4):
+    """Chebyshev coefficients of ``(1 - eta) cos(tau x)`` (even) and ``(1 - eta) sin(tau x)`` (odd).
 
-    The block encoding is the LCU circuit of ``(H - mu)/alpha`` (``alpha`` defaults to its Pauli 1-norm plus
-    1, which covers every ``mu`` in [-1, 1]); its two-qubit count comes from transpiling it to ``basis``. A
-    filter of degree ``d`` uses ``d`` block-encoding queries and ``d + 1`` projector rotations; a cooling step
-    applies it ``m`` times (the propagator's count, as in :func:`qdyn.cooling.cool`).
+    They are the even part and ``i`` times the odd part of :func:`qdyn.exact.evolution.chebyshev_coefficients`
+    (``a_k = (2 - delta_k0) (-i)^k J_k(tau)``, truncated at ``|J_k| < tol``), so ``C - i S`` is ``1 - eta``
+    times the classical propagator polynomial of ``e^{-i tau x}``.
     """
+    from qdyn.exact.evolution import chebyshev_coefficients
+
+    tau = check_positive("tau", tau)
+    eta = check_positive("eta", eta)
+    if not eta < 1:
+        raise ValueError(f"eta must lie in (0, 1), got {eta}")
+    a = chebyshev_coefficients(tau, tol=tol)
+    k = np.arange(a.size)
+    cos_c = np.where(k % 2 == 0, a.real, 0.0) * (1 - eta)
+    sin_c = np.where(k % 2 == 1, -a.imag, 0.0) * (1 - eta)
+    return cos_c, sin_c
+
+
+def evolution_phases(tau: float, *, tol: float = 1e-13, eta: float = 1e-4):
+    """``"qsvt"``-convention phases of the two Jacobi-Anger polynomials (verified by the Newton solver).
+
+    Returns ``(cos_phases, sin_phases)`` (:class:`qdyn.cooling.phases.QSPPhases`); ``cos`` of ``tau < ~1e-7``
+    is a constant and has no QSVT sequence, so ``tau`` must be large enough that both have degree >= 1.
+    """
+    from qdyn.cooling.phases import solve_phases_newton
+
+    cos_c, sin_c = jacobi_anger_polynomials(tau, tol=tol, eta=eta)
+    if np.trim_zeros(cos_c, "b").size < 3:
+        raise ValueError(f"tau = {tau:.3g} is too small for a QSVT evolution circuit (cos(tau x) is constant "
+                         f"to tol={tol:.1e}); use a longer time per step")
+    return solve_phases_newton(cos_c, convention="qsvt"), solve_phases_newton(sin_c, convention="qsvt")
+
+
+# -- layout and the gates of the two forms (dense for simulation, gate level for counting) ------------------
+@dataclass(frozen=True)
+class StepLayout:
+    """Qubits of one cooling step: system, the shared block ancillas ``a``, ``c_p``, ``b``, a flag (gate-level
+    form only), then the QSVT select ``c`` and the branch ``e``. ``g_register`` is what ``U_G`` acts on."""
+
+    n_system: int
+    n_block: int
+    with_flag: bool
+
+    @property
+    def system(self) -> list[int]:
+        return list(range(self.n_system))
+
+    @property
+    def block(self) -> list[int]:
+        return list(range(self.n_system, self.n_system + self.n_block))
+
+    @property
+    def filter_select(self) -> int:
+        return self.n_system + self.n_block
+
+    @property
+    def lcu(self) -> int:
+        return self.filter_select + 1
+
+    @property
+    def flag(self) -> int | None:
+        return self.lcu + 1 if self.with_flag else None
+
+    @property
+    def g_register(self) -> list[int]:
+        return list(range(self.lcu + (2 if self.with_flag else 1)))
+
+    @property
+    def select(self) -> int:
+        return len(self.g_register)
+
+    @property
+    def branch(self) -> int:
+        return self.select + 1
+
+    @property
+    def total(self) -> int:
+        return self.branch + 1
+
+
+class _Dense:
+    """Pieces as dense unitaries (``UnitaryGate``), rotations as diagonal gates: the simulated form."""
+
+    with_flag = False
+
+    @staticmethod
+    def append(qc, u, targets, controls=(), ctrl_state=0, label=None):
+        from qiskit.circuit.library import UnitaryGate
+
+        u = np.asarray(u)
+        if controls:
+            # qargs targets + controls: the controls are the most significant bits of the gate's index
+            dim, k = u.shape[0], len(controls)
+            full = np.eye(dim * 2**k, dtype=complex)
+            full[ctrl_state * dim:(ctrl_state + 1) * dim, ctrl_state * dim:(ctrl_state + 1) * dim] = u
+            u = full
+        qc.append(UnitaryGate(u, check_input=False, label=label), list(targets) + list(controls))
+
+    @staticmethod
+    def ry(theta):
+        c, s = np.cos(theta / 2), np.sin(theta / 2)
+        return np.array([[c, -s], [s, c]], dtype=complex)
+
+    @staticmethod
+    def rotation(qc, psis, reflect_on, z_on, controls=(), ctrl_state=0):
+        """``e^{i psi (2 Pi - 1) Z_z}``, ``Pi = |0..0>`` on ``reflect_on``; ``psis`` = one phase, or a pair
+        chosen by the last control (then ``ctrl_state`` covers the other controls only)."""
+        r = len(reflect_on)
+        k = len(controls)
+        index = np.arange(2 ** (r + 1 + k))
+        reflect = np.where((index & (2**r - 1)) == 0, 1, -1)
+        z = 1 - 2 * ((index >> r) & 1)
+        ctrl = index >> (r + 1)
+        if np.ndim(psis) == 0:
+            phase = np.where(ctrl == ctrl_state, psis, 0.0)
+        else:  # the last control picks psis[0] / psis[1]; the others must equal ctrl_state
+            low = ctrl & (2 ** (k - 1) - 1)
+            pick = np.asarray(psis)[ctrl >> (k - 1)]
+            phase = np.where(low == ctrl_state, pick, 0.0)
+        _Dense.append(qc, np.diag(np.exp(1j * phase * reflect * z)), list(reflect_on) + [z_on] + list(controls))
+
+
+class _Gates:
+    """Pieces as gate-level circuits, rotations through a flag qubit: the form counted for resources."""
+
+    with_flag = True
+
+    @staticmethod
+    def append(qc, gate, targets, controls=(), ctrl_state=0, label=None):
+        if controls:
+            qc.append(gate.control(len(controls), ctrl_state=ctrl_state), list(controls) + list(targets))
+        else:
+            qc.append(gate, list(targets))
+
+    @staticmethod
+    def ry(theta):
+        from qiskit.circuit.library import RYGate
+
+        return RYGate(theta)
+
+    @staticmethod
+    def rotation(qc, psis, reflect_on, z_on, controls=(), ctrl_state=0, flag=None):
+        from qiskit.circuit.library import MCXGate, RZZGate
+
+        mcx = MCXGate(len(reflect_on), ctrl_state=0)
+        qc.append(mcx, list(reflect_on) + [flag])  # flag = 1 on Pi: 2 Pi - 1 = -Z_flag
+        if np.ndim(psis) == 0:
+            _Gates.append(qc, RZZGate(2 * psis), [flag, z_on], controls, ctrl_state)
+        else:  # psi_e = (psi_0 + psi_1)/2 + Z_e (psi_0 - psi_1)/2 with e the last control
+            e = controls[-1]
+            qc.rzz(psis[0] + psis[1], flag, z_on)
+            qc.cx(e, z_on)
+            qc.rzz(psis[0] - psis[1], flag, z_on)  # conjugated by CX(e, z): exp(-i .. Z_f Z_z Z_e)
+            qc.cx(e, z_on)
+        qc.append(mcx, list(reflect_on) + [flag])
+
+
+def _rotation(form, qc, layout, psis, reflect_on, z_on, controls=(), ctrl_state=0):
+    if form is _Gates:
+        form.rotation(qc, psis, reflect_on, z_on, controls, ctrl_state, flag=layout.flag)
+    else:
+        form.rotation(qc, psis, reflect_on, z_on, controls, ctrl_state)
+
+
+def _g_block_circuit(form, layout: StepLayout, filter_phases, u_a, n_a: int, u_v, n_v: int, weight: float,
+                     control: tuple[int, int] | None = None) -> QuantumCircuit:
+    """``U_G`` on the G-register (plus the branch qubit ``e`` when ``control = (e, state)``)."""
+    # U_G acts on the G-register only; its controlled form also on e (the last qubit)
+    qc = QuantumCircuit(len(layout.g_register) if control is None else layout.total,
+                        name="U_G" if control is None else "c-U_G")
+    sys_a = layout.system + layout.block[:n_a]
+    sys_v = layout.system + layout.block[:n_v]
+    b, cp = layout.lcu, layout.filter_select
+    extra, extra_state = ([control[0]], control[1]) if control is not None else ([], 0)
+    phi = 2 * np.arctan(np.sqrt(weight))  # PREP: cos^2(phi/2) = 1/beta, sin^2(phi/2) = lam v / beta
+    form.append(qc, form.ry(phi), [b], extra, extra_state)
+    # |0><0|_b x U_p: rotations and the first query controlled on b = 0 (and e); U_A^{d-1} = 1 otherwise
+    on_p = [b] + extra
+    p_state = 0 + 2 * extra_state
+    qc.h(cp)
+    _rotation(form, qc, layout, filter_phases[-1], layout.block, cp, on_p, p_state)
+    for j, psi in enumerate(filter_phases[-2::-1]):
+        if j == 0:
+            form.append(qc, u_a, sys_a, on_p, p_state, label="c-U_A")
+        else:
+            form.append(qc, u_a, sys_a, label="U_A")
+        _rotation(form, qc, layout, psi, layout.block, cp, on_p, p_state)
+    qc.h(cp)
+    form.append(qc, u_v, sys_v, [b] + extra, 1 + 2 * extra_state, label="c-U_V")
+    form.append(qc, form.ry(-phi), [b], extra, extra_state)
+    return qc
+
+
+def step_circuit(form, layout: StepLayout, u_g, u_g_dag, c_u_g, cos_phases, sin_phases) -> QuantumCircuit:
+    """The evolution QSVT of one step on ``layout.total`` qubits (module docstring).
+
+    ``u_g``/``u_g_dag`` (gates) act on ``layout.g_register``; ``c_u_g`` on all qubits (the extra query of the
+    longer branch, controlled on ``e``). ``form`` is the dense or the gate-level piece factory.
+    """
+    c, e = layout.select, layout.branch
+    g = layout.g_register
+    reflect_on = layout.block + [layout.filter_select, layout.lcu]
+    phases = (np.asarray(cos_phases), np.asarray(sin_phases))
+    degrees = (phases[0].size - 1, phases[1].size - 1)
+    m = max(degrees)
+    qc = QuantumCircuit(layout.total, name="cooling-step")
+    qc.h(c)
+    qc.h(e)
+
+    def rotate(k):  # phase psi_{d_branch - k} of each branch, 0 (identity) once the branch is finished
+        psis = [ph[d - k] if k <= d else 0.0 for ph, d in zip(phases, degrees, strict=True)]
+        _rotation(form, qc, layout, psis, reflect_on, c, [e], 0)
+
+    rotate(0)
+    for k in range(1, m + 1):
+        if k <= min(degrees):
+            qc.append(u_g if k % 2 else u_g_dag, g)
+        else:  # the longer branch's extra query, controlled on e = longer
+            qc.append(c_u_g if k % 2 else c_u_g.inverse(), list(range(layout.total)))
+        rotate(k)
+    qc.h(c)
+    qc.sdg(e)  # (C - i S)/2 on e = 0 after the final Hadamard
+    qc.h(e)
+    return qc
+
+
+# -- simulation ------------------------------------------------------------------------------------------
+class CoherentCoolingStep:
+    """``step(psi, mu, lam, V, t) -> (state, probability)``: one cooling step as one simulated circuit.
+
+    ``H`` (spectrum in [-1, 1]) and the odd ``poly``; ``alpha`` normalises ``A = (H - mu)/alpha``;
+    ``block_encoding`` is ``"dilation"`` (one ancilla, ``n + 5`` qubits in all) or ``"lcu"`` (``n + m + 4``,
+    ``m = ceil(log2 #terms)``); ``eta`` the margin of the evolution polynomials, ``tol`` their truncation.
+    ``probability`` is the post-selection probability of all ancillas in ``|0>`` and ``state`` the
+    renormalised system state. ``last_circuit`` keeps the last simulated step circuit.
+    """
+
+    def __init__(self, H, poly, *, alpha: float, block_encoding: str = "dilation", eta: float = 1e-4,
+                 tol: float = 1e-13):
+        from qdyn.cooling.phases import solve_phases_newton
+        from qdyn.operators import as_pauli_op
+
+        check_choice("block_encoding", block_encoding, ("lcu", "dilation"))
+        if getattr(poly, "parity", 1) != 1 or (np.asarray(getattr(poly, "coeffs", poly)).size - 1) % 2 != 1:
+            raise ValueError("poly must be odd (the shifted-sign filter): |0><0|_b x U_p relies on d odd")
+        self.H = as_pauli_op(H, name="H")
+        self.alpha, self.kind, self.tol = float(alpha), block_encoding, float(tol)
+        self.eta = check_positive("eta", eta)
+        self.filter_phases = solve_phases_newton(poly, convention="qsvt").phases
+        self.degree = self.filter_phases.size - 1
+        self._g_cache: dict = {}
+        self._phase_cache: dict = {}
+        self._v_cache: dict = {}
+        self.last_circuit = None
+
+    def _v_block(self, V):
+        from qiskit.quantum_info import Operator
+
+        from qdyn.operators import pauli_norm
+
+        key = (tuple(p.to_label() for p in V.paulis), tuple(np.round(V.coeffs.real, 15)))
+        if key not in self._v_cache:
+            v_norm = pauli_norm(V)
+            block = _block(V, 0.0, v_norm, self.kind)
+            self._v_cache = {key: (Operator(block.circuit).data, block.n_ancillas, v_norm)}
+        return self._v_cache[key]
+
+    def layout(self, n_v: int) -> tuple[StepLayout, int]:
+        n_a = 1 if self.kind == "dilation" else _block(self.H, 0.0, self.alpha, "lcu").n_ancillas
+        return StepLayout(self.H.num_qubits, max(n_a, n_v), with_flag=False), n_a
+
+    def g_circuits(self, mu: float, lam: float, V, longer: int):
+        """``U_G`` and its ``e``-controlled form (dense pieces), the layout and ``beta``; cached per step data."""
+        from qiskit.quantum_info import Operator
+
+        u_v, n_v, v_norm = self._v_block(V)
+        key = (float(mu), float(lam), id(u_v), longer)
+        if key not in self._g_cache:
+            block = _block(self.H, mu, self.alpha, self.kind)
+            layout, n_a = self.layout(n_v)
+            pieces = (_Dense, layout, self.filter_phases, Operator(block.circuit).data, n_a, u_v, n_v,
+                      lam * v_norm)
+            u_g = _g_block_circuit(*pieces).to_gate()
+            c_u_g = _g_block_circuit(*pieces, control=(layout.branch, longer)).to_gate()
+            self._g_cache = {key: (u_g, c_u_g, layout, 1.0 + lam * v_norm)}
+        return self._g_cache[key]
+
+    def phases(self, tau: float):
+        key = round(float(tau), 14)
+        if key not in self._phase_cache:
+            cos_ph, sin_ph = evolution_phases(tau, tol=self.tol, eta=self.eta)
+            self._phase_cache[key] = (cos_ph.phases, sin_ph.phases)
+        return self._phase_cache[key]
+
+    def circuit(self, mu: float, lam: float, V, t: float) -> QuantumCircuit:
+        """The step circuit for ``mu``, ``lam``, ``V`` (SparsePauliOp) and time ``t`` (dense pieces)."""
+        from qdyn.operators import pauli_norm
+
+        cos_ph, sin_ph = self.phases((1.0 + lam * pauli_norm(V)) * t)
+        u_g, c_u_g, layout, _ = self.g_circuits(mu, lam, V, int(sin_ph.size > cos_ph.size))
+        return step_circuit(_Dense, layout, u_g, u_g.inverse(), c_u_g, cos_ph, sin_ph)
+
+    def __call__(self, psi, mu, lam, V, t):
+        circuit = self.circuit(mu, lam, V, t)
+        self.last_circuit = circuit
+        psi = np.asarray(psi, dtype=complex)
+        initial = np.zeros(2**circuit.num_qubits, dtype=complex)
+        initial[: psi.size] = psi / np.linalg.norm(psi)  # every ancilla in |0>: the lowest 2^n amplitudes
+        out = apply_circuit(circuit, initial)[: psi.size]
+        prob = float(np.vdot(out, out).real)
+        return out / np.sqrt(prob), prob
+
+
+# -- resources of the gate-level circuit ------------------------------------------------------------------
+_COMPOSITE = ("U_G", "U_G_dg", "c-U_G", "c-U_G_dg")
+
+
+def _tally(circuit, basis, optimization_level, cache) -> dict:
+    """Two-qubit gates and queries to ``U_A`` / ``U_V`` of ``circuit``, composite gates expanded once each."""
+    total = {"two_qubit_gates": 0, "queries_h": 0, "queries_v": 0}
+    for inst in circuit.data:
+        part = _tally_op(inst.operation, basis, optimization_level, cache)
+        for key in total:
+            total[key] += part[key]
+    return total
+
+
+def _tally_op(op, basis, optimization_level, cache) -> dict:
     from qiskit import transpile
 
+    key = (op.name, op.num_qubits)
+    if key in cache:
+        return cache[key]
+    if op.name in _COMPOSITE:
+        result = _tally(op.definition, basis, optimization_level, cache)
+    else:
+        base = getattr(op, "base_gate", None)
+        name = (base.name if base is not None else op.name)
+        if op.num_qubits == 1:
+            two = 0
+        elif op.num_qubits == 2 and op.name in basis:
+            two = 1
+        else:
+            qc = QuantumCircuit(op.num_qubits)
+            qc.append(op, range(op.num_qubits))
+            two = _two_qubit_count(transpile(qc, basis_gates=list(basis), optimization_level=optimization_level))
+        result = {"two_qubit_gates": two, "queries_h": int(name.startswith("U_A")),
+                  "queries_v": int(name.startswith("U_V"))}
+    cache[key] = result
+    return result
+
+
+def gate_level_step_circuit(H, poly, V=None, *, mu: float, lam: float, time: float, alpha: float,
+                            eta: float = 1e-4, tol: float = 1e-13) -> tuple[QuantumCircuit, StepLayout]:
+    """The cooling-step circuit at gate level: LCU ``U_A`` and ``U_V``, flag-qubit projector rotations.
+
+    Same construction as :class:`CoherentCoolingStep` simulates (module docstring); ``U_A`` is the LCU
+    block encoding of ``(H - mu)/alpha`` (``alpha >= ||H - mu||_1``), ``U_V`` of ``V / ||V||_1`` (default
+    ``V = -sum X_i / n``). Post-selecting every ancilla (flag included) on ``|0>`` gives
+    ``~ (1 - eta) e^{-i t (p(A) + lam V)} / 2``. Returns the circuit and its layout.
+    """
+    from qdyn.cooling.phases import solve_phases_newton
+    from qdyn.cooling.problems import default_perturbation
+    from qdyn.operators import as_pauli_op, pauli_norm
+
+    op = as_pauli_op(H, name="H")
+    n = op.num_qubits
+    v_op = default_perturbation(n) if V is None else as_pauli_op(V, name="V")
+    if v_op.num_qubits != n:
+        raise ValueError(f"V acts on {v_op.num_qubits} qubits but H acts on {n}")
+    v_norm = pauli_norm(v_op)
+    block_a, block_v = _block(op, mu, alpha, "lcu"), _block(v_op, 0.0, v_norm, "lcu")
+    u_a, u_v = block_a.circuit.to_gate(), block_v.circuit.to_gate()
+    u_a.name, u_v.name = "U_A", "U_V"
+    filter_phases = solve_phases_newton(poly, convention="qsvt").phases
+    cos_ph, sin_ph = (p.phases for p in evolution_phases((1.0 + lam * v_norm) * time, tol=tol, eta=eta))
+    longer = int(sin_ph.size > cos_ph.size)
+    layout = StepLayout(n, max(block_a.n_ancillas, block_v.n_ancillas), with_flag=True)
+    pieces = (_Gates, layout, filter_phases, u_a, block_a.n_ancillas, u_v, block_v.n_ancillas, lam * v_norm)
+    u_g = _g_block_circuit(*pieces).to_gate()
+    c_u_g = _g_block_circuit(*pieces, control=(layout.branch, longer)).to_gate()
+    return step_circuit(_Gates, layout, u_g, u_g.inverse(), c_u_g, cos_ph, sin_ph), layout
+
+
+def cooling_circuit_resources(H, V=None, *, eps: float = 0.15, delta: float = 1e-6, alpha: float | None = None,
+                              mu: float = 0.0, steps: int = 1, time: float = 5.0, lam: float = 0.5,
+                              eta: float = 1e-4, tol: float = 1e-13, basis=("cx", "u"),
+                              optimization_level: int = 1) -> dict:
+    """Qubits, queries and two-qubit gates of :func:`gate_level_step_circuit`, per step and for ``steps``.
+
+    ``alpha`` defaults to the Pauli 1-norm of ``H`` plus 1, which covers every ``mu`` in [-1, 1]. Each
+    distinct gate of the circuit (block encodings, their controlled forms, multi-controlled X, controlled
+    ``RZZ``) is transpiled to ``basis`` once and counted at each occurrence; ``U_G`` and its controlled form
+    are expanded. The queries to ``U_A`` and ``U_V`` are counted on the circuit: ``m d`` and ``m`` per step
+    (``m = max(deg C, deg S)``, ``d = deg p``), the accounting of :func:`qdyn.cooling.cool`.
+    """
     from qdyn.circuits.block_encoding import shifted_operator
-    from qdyn.circuits.qsp import qsvt_circuit
     from qdyn.cooling.polynomials import erf_polynomial
-    from qdyn.exact.evolution import chebyshev_coefficients
 
     steps = check_int("steps", steps, minimum=1)
     if alpha is None:
         alpha = float(np.sum(np.abs(shifted_operator(H, 0.0).coeffs))) + 1.0
-    block = _block(H, mu, alpha, "lcu")
     poly = erf_polynomial(alpha / eps, delta)
-    d = poly.degree
-    be_2q = _two_qubit_count(transpile(block.circuit, basis_gates=list(basis),
-                                       optimization_level=optimization_level))
-    # one projector rotation, on its own (a 2-phase QSVT circuit minus its single query)
-    one_query = qsvt_circuit(block, np.zeros(2))
-    rot_2q = (_two_qubit_count(transpile(one_query, basis_gates=list(basis),
-                                         optimization_level=optimization_level)) - be_2q) // 2
-    per_filter = d * be_2q + (d + 1) * rot_2q
-    m = chebyshev_coefficients((1 + lam * v_norm) * time, tol=tol).size - 1
-    return {"n_system": block.n_system, "qubits": one_query.num_qubits, "degree": d, "alpha": alpha,
-            "queries_per_filter": d, "block_encoding_two_qubit_gates": be_2q,
-            "filter_two_qubit_gates": per_filter, "filters_per_step": m,
-            "queries_h": steps * m * d, "queries_v": steps * m,
-            "two_qubit_gates": steps * m * per_filter}
+    circuit, layout = gate_level_step_circuit(H, poly, V, mu=mu, lam=lam, time=time, alpha=alpha, eta=eta,
+                                              tol=tol)
+    cache: dict = {}
+    per_step = _tally(circuit, basis, optimization_level, cache)
+    g_gate = next(inst.operation for inst in circuit.data if inst.operation.name == "U_G")
+    per_g = _tally_op(g_gate, basis, optimization_level, cache)
+    m = per_step["queries_v"]
+    return {"n_system": layout.n_system, "qubits": circuit.num_qubits, "block_ancillas": layout.n_block,
+            "degree": poly.degree, "alpha": alpha, "evolution_degree": m,
+            "queries_h_per_step": per_step["queries_h"], "queries_v_per_step": m,
+            "g_two_qubit_gates": per_g["two_qubit_gates"], "step_two_qubit_gates": per_step["two_qubit_gates"],
+            "success_probability": (1 - eta) ** 2 / 4,
+            "queries_h": steps * per_step["queries_h"], "queries_v": steps * m,
+            "two_qubit_gates": steps * per_step["two_qubit_gates"]}
 
 
 def _two_qubit_count(circuit) -> int:

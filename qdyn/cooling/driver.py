@@ -5,31 +5,32 @@ Each step ``k`` evolves the state for a time ``t_k`` under
     G_k = f_{mu_k}(H) + lam_k V,      f_mu(E) ~ sign(E - mu),
 
 with ``mu_k`` lowered from above the spectrum to between ``E_0`` and ``E_1``. ``f_mu`` splits the spectrum
-into two
-bands near -1 and +1; inside a band transitions conserve the transformed energy, so ``lam V`` moves weight
-along
-a band while the gap of about 2 suppresses jumps across it; as ``mu`` sweeps down, levels leaving the lower
-band
-push its weight down to the lowest vector of the band. With ``mu`` fixed the weight below ``mu`` is
-conserved up
-to ``O(lam)``.
+into two bands near -1 and +1; inside a band transitions conserve the transformed energy, so ``lam V`` moves
+weight along a band while the gap of about 2 suppresses jumps across it; as ``mu`` sweeps down, levels leaving
+the lower band push its weight down to the lowest vector of the band. With ``mu`` fixed the weight below
+``mu`` is conserved up to ``O(lam)``.
 
 Backends (all count queries the same way, see below):
 
 * ``"exact"``: ``f_mu(E) = erf((E - mu)/eps)`` through the eigendecomposition of ``H``; ``e^{-i G t}`` by
-dense
-  diagonalisation (``n <= 12``).
+  dense diagonalisation (``n <= 12``).
 * ``"poly"``: ``f_mu(H) = p((H - mu)/alpha)``, ``p`` the odd Chebyshev polynomial of :func:`erf_polynomial`
   (``|p - erf| <= delta``, ``alpha = 2``), applied matrix-free by its three-term recurrence on
   :class:`qdyn.exact.PauliSum`; ``e^{-i G t}`` by a Chebyshev (Jacobi-Anger) propagator in ``G``.
-* ``"circuit"``: as ``"poly"``, but every ``p(A) v`` is the post-selected output of a simulated QSVT
-circuit on a
-  block encoding of ``A`` (:mod:`qdyn.circuits.qsp_cooling`); post-selection probabilities are recorded.
+* ``"circuit"``: each step is one coherent circuit, simulated (:mod:`qdyn.circuits.qsp_cooling`): a block
+  encoding ``U_A`` of ``A`` (``"dilation"``, default, or ``"lcu"``), the QSVT circuit ``U_p`` with
+  ``<0|U_p|0> = p(A)``, the LCU ``U_G = PREP^dag (|0><0| x U_p + |1><1| x U_V) PREP`` with
+  ``<0|U_G|0> = (p(A) + lam V)/beta``, ``beta = 1 + lam ||V||_1``, and QSVT on ``U_G`` with the
+  Jacobi-Anger polynomials ``(1 - eta) cos(beta t x)`` and ``(1 - eta) sin(beta t x)`` combined by one
+  more ancilla, so that ``<0_anc|U_step|0_anc> ~ (1 - eta) e^{-i G t} / 2``. All ancillas start in
+  ``|0>`` and are post-selected on ``|0>``; the post-selection probability (``~ (1 - eta)^2 / 4``) is
+  recorded per step and the state renormalised. ``n + 5`` qubits with the dilation encoding.
 
 Query accounting: ``e^{-i G t}`` needs ``m(t) = len(chebyshev_coefficients(r t)) - 1`` applications of ``G``
 (``r = 1 + lam ||V||_1`` bounds ``||G||``), i.e. queries to a block encoding of ``G``; each costs ``deg p``
 queries to the block encoding of ``H`` and one to ``V``. So a step spends ``m deg p`` H-queries and ``m``
-V-queries; the exact backend reports what the polynomial route would spend.
+V-queries (the ``"circuit"`` backend's step circuit has exactly these queries); the exact backend reports what
+the polynomial route would spend.
 """
 
 from __future__ import annotations
@@ -104,11 +105,10 @@ class _ExactStep:
 
 
 class _PolyStep:
-    """``e^{-i t (p(A) + lam V)} psi`` with ``A = (H - mu)/alpha``; ``apply_filter`` may be a circuit."""
+    """``e^{-i t (p(A) + lam V)} psi`` with ``A = (H - mu)/alpha``, matrix-free (Chebyshev propagator in ``G``)."""
 
-    def __init__(self, h_sum: PauliSum, poly, alpha: float, tol: float, apply_filter=None):
+    def __init__(self, h_sum: PauliSum, poly, alpha: float, tol: float):
         self.h, self.poly, self.alpha, self.tol = h_sum, poly, alpha, tol
-        self.apply_filter = apply_filter
         self.matvecs = 0
 
     def __call__(self, psi, mu, lam, v_sum: PauliSum, t):
@@ -119,15 +119,8 @@ class _PolyStep:
             self.matvecs += 1
             return (self.h.apply(v) - mu * v) / alpha
 
-        probs = []
-
         def g_matvec(v):
-            if self.apply_filter is None:
-                fv = self.poly.apply(a_matvec, v)
-            else:
-                fv, prob = self.apply_filter(v, mu)
-                probs.append(prob)
-            return fv + lam * v_sum.apply(v)
+            return self.poly.apply(a_matvec, v) + lam * v_sum.apply(v)
 
         radius = 1.0 + lam * pauli_norm(v_sum.op)
         coeffs = [complex(a) for a in chebyshev_coefficients(radius * t, tol=self.tol)]
@@ -140,7 +133,18 @@ class _PolyStep:
                 acc = acc + a * cur
         if self.h.engine == "torch":
             acc = acc.cpu().numpy()
-        return acc, (float(np.mean(probs)) if probs else 1.0)
+        return acc, 1.0
+
+
+def _circuit_stepper(op, poly, alpha: float, tol: float, options: dict | None):
+    """The coherent step circuit of :class:`qdyn.circuits.qsp_cooling.CoherentCoolingStep`."""
+    from qdyn.circuits.qsp_cooling import CoherentCoolingStep
+
+    options = dict(options or {})
+    unknown = set(options) - {"block_encoding", "eta"}
+    if unknown:
+        raise ValueError(f"circuit_options accepts 'block_encoding' and 'eta', got {sorted(unknown)}")
+    return CoherentCoolingStep(op, poly, alpha=alpha, tol=tol, **options)
 
 
 def _applications(radius: float, t: float, tol: float) -> int:
@@ -152,7 +156,8 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
          schedule="linear", mu_start: float | None = None, mu_end: float | None = None, time: float = 5.0,
          random_times: bool = False, refresh_v: bool = False, ramp_steps: int = 0, backend: str = "exact",
          alpha: float = 2.0, tol: float = 1e-13, max_degree: int = DEFAULT_MAX_DEGREE, seed=None,
-         device: str = "cpu", progress: bool = False, circuit_options: dict | None = None) -> CoolingResult:
+         device: str = "cpu", progress: bool = False, circuit_options: dict | None = None,
+         record_states: bool = False) -> CoolingResult:
     """Cool ``psi0`` towards the ground state of ``H`` (spectrum inside [-1, 1]) by dynamical cooling.
 
     Parameters
@@ -175,7 +180,9 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
     device : ``"cpu"`` (numpy), ``"cuda"`` / ``"auto"`` (torch on a GPU) or ``"torch-cpu"``: where the
         ``"poly"`` backend applies ``H`` and ``V`` (:func:`qdyn.exact.engine_for_device`); the other backends
         run on the CPU.
-    circuit_options : passed to :func:`qdyn.circuits.qsp_cooling.qsvt_filter` (``"circuit"`` backend).
+    circuit_options : ``"circuit"`` backend: ``{"block_encoding": "dilation" | "lcu", "eta": 1e-4}``, passed to
+        :class:`qdyn.circuits.qsp_cooling.CoherentCoolingStep`.
+    record_states : keep the state after every step (``CoolingResult.states``, shape ``(steps + 1, 2^n)``).
     """
     check_choice("backend", backend, BACKENDS)
     engine, dev = engine_for_device(device)
@@ -234,15 +241,12 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
 
     poly = erf_polynomial(alpha / eps, delta, max_degree=max_degree)
     h_sum = PauliSum(op)
-    apply_filter = None
-    if backend == "circuit":
-        from qdyn.circuits.qsp_cooling import qsvt_filter
-
-        apply_filter = qsvt_filter(op, poly, alpha=alpha, **(circuit_options or {}))
     if backend == "exact":
         stepper = _ExactStep(spectrum, eps)
+    elif backend == "circuit":
+        stepper = _circuit_stepper(op, poly, alpha, tol, circuit_options)
     else:
-        stepper = _PolyStep(PauliSum(op, engine=engine, device=dev), poly, alpha, tol, apply_filter)
+        stepper = _PolyStep(PauliSum(op, engine=engine, device=dev), poly, alpha, tol)
 
     def observe(state, mu):
         energy = float(np.real(h_sum.expectation(state)))
@@ -254,6 +258,7 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
     q_h, q_v = np.zeros(total + 1, dtype=np.int64), np.zeros(total + 1, dtype=np.int64)
     walls, probs = np.zeros(total + 1), np.ones(total + 1)
     energies[0], fids[0], weights[0] = observe(psi, mus[0])
+    states = [psi] if record_states else None
     v_now = v_op
     iterator = range(total)
     if progress:
@@ -267,6 +272,8 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
                     v_now = _random_field(n, rng)
                 if backend == "exact":
                     psi, probs[k + 1] = stepper(psi, mus[k], lams[k], v_now.to_matrix(), times[k])
+                elif backend == "circuit":
+                    psi, probs[k + 1] = stepper(psi, mus[k], lams[k], v_now, times[k])
                 else:
                     v_sum = PauliSum(v_now, engine=engine, device=dev)
                     psi, probs[k + 1] = stepper(psi, mus[k], lams[k], v_sum, times[k])
@@ -275,6 +282,8 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
             m = _applications(1.0 + lams[k] * pauli_norm(v_now), times[k], tol)
             q_h[k + 1], q_v[k + 1] = m * poly.degree, m
             energies[k + 1], fids[k + 1], weights[k + 1] = observe(psi, mus[k])
+            if record_states:
+                states.append(psi)
     ground = float(reference[0][0]) if reference is not None else np.nan
     resources = Resources(evolutions=int(q_h.sum()), queries=int(q_v.sum()),
                           matvecs=getattr(stepper, "matvecs", 0), wall_time=total_clock.elapsed)
@@ -288,4 +297,4 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
         mus=np.concatenate([[np.nan], mus]), lams=np.concatenate([[np.nan], lams]),
         times=np.concatenate([[0.0], times]), queries_h=q_h, queries_v=q_v, wall_times=walls,
         success_probabilities=probs, total_queries_h=int(q_h.sum()), total_queries_v=int(q_v.sum()),
-        resources=resources, metadata=meta)
+        resources=resources, metadata=meta, states=None if states is None else np.array(states))

@@ -43,6 +43,7 @@ class CoolingResult(Result):
     total_queries_v: int
     resources: Resources
     metadata: Metadata
+    states: np.ndarray | None = None  #: the state after every step (entry 0: the initial one), if recorded
 
     @property
     def energy_error(self) -> float:
