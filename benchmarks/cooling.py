@@ -8,6 +8,11 @@ Run ``python benchmarks/cooling.py`` (``--quick`` for a short run). Prints:
 3. Fidelity and energy error against total H-queries for cooling and each baseline, on the regression ring at
    n = 8 and on the same ring with a weak field 0.05 (small gap) at n = 8.
 4. Total H-queries against the number of cooling steps d, with a least-squares power-law fit.
+5. The circuit backend (one coherent circuit per step) on the regression ring at n = 4 and 6: seconds per
+   step against the poly backend (ratio), simulated qubits, post-selection probability, distance to the poly
+   backend; and the gate-level circuit's qubits, queries and two-qubit gates per step.
+
+``--only N`` runs section N alone.
 """
 
 from __future__ import annotations
@@ -116,10 +121,46 @@ def query_scaling(H, ds):
     return slope
 
 
+def circuit_benchmark(sizes):
+    from qdyn.circuits.qsp_cooling import cooling_circuit_resources
+
+    print("\n# 5. circuit backend: one coherent circuit per step (lam = 0.5, eps = 0.15, t = 5, delta = 1e-6,")
+    print("#    dilation encodings, alpha = 2; mu = first, middle and last of the 100-step regression schedule)")
+    header = ("n", "qubits", "circ s/step", "poly s/step", "ratio", "p_success", "max |dpsi|")
+    print("{:>3} {:>6} {:>11} {:>11} {:>7} {:>9} {:>10}".format(*header))
+    for n in sizes:
+        H = normalise_hamiltonian(ring_with_field(n), 1.05)[0]
+        w = np.linalg.eigvalsh(H.to_matrix())
+        mus = np.linspace(min(w[-1] + 0.1, 1.0), (w[0] + w[1]) / 2, 100)[[0, 49, 99]]
+        kw = {"steps": 3, "lam": 0.5, "eps": 0.15, "time": 5.0, "delta": 1e-6, "alpha": 2.0, "schedule": mus,
+              "record_states": True}
+        poly = cool(H, backend="poly", **kw)
+        circ = cool(H, backend="circuit", **kw)
+        t_c, t_p = float(np.mean(circ.wall_times[1:])), float(np.mean(poly.wall_times[1:]))
+        dist = float(np.max(np.linalg.norm(circ.states - poly.states, axis=1)))
+        probs = circ.success_probabilities[1:]
+        print(f"{n:3d} {n + 5:6d} {t_c:11.3f} {t_p:11.3f} {t_c / t_p:7.1f} {np.mean(probs):9.5f} {dist:10.1e}")
+    print("gate-level circuit (LCU encodings, alpha = ||H||_1 + 1, mu = 0), per step:")
+    header = ("n", "qubits", "deg p", "m", "H-queries", "V-queries", "2q gates", "2q per U_G", "s to count")
+    print("{:>3} {:>6} {:>5} {:>3} {:>9} {:>9} {:>11} {:>10} {:>10}".format(*header))
+    for n in sizes:
+        H = normalise_hamiltonian(ring_with_field(n), 1.05)[0]
+        t0 = time.perf_counter()
+        r = cooling_circuit_resources(H, eps=0.15, delta=1e-6, time=5.0, lam=0.5)
+        elapsed = time.perf_counter() - t0
+        print(f"{n:3d} {r['qubits']:6d} {r['degree']:5d} {r['evolution_degree']:3d} {r['queries_h_per_step']:9d} "
+              f"{r['queries_v_per_step']:9d} {r['step_two_qubit_gates']:11d} {r['g_two_qubit_gates']:10d} "
+              f"{elapsed:10.1f}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes and degrees")
+    parser.add_argument("--only", type=int, choices=range(1, 6), help="run one section")
     args = parser.parse_args(argv)
+    if args.only == 5:
+        circuit_benchmark((4, 6))
+        return
     phase_benchmark((101, 301, 1001) if args.quick else (101, 301, 1001, 3001))
     step_benchmark((8, 10, 12) if args.quick else (8, 10, 12, 14, 16, 18))
     n = 6 if args.quick else 8
@@ -129,6 +170,7 @@ def main(argv=None):
     small_gap = normalise_hamiltonian(ring_with_field(n, 0.05), 1.05)[0]
     comparison(f"small-gap ring (field 0.05), n={n}", small_gap)
     query_scaling(normalise_hamiltonian(ring_with_field(6), 1.05)[0], (10, 20, 40, 80, 160))
+    circuit_benchmark((4, 6))
 
 
 if __name__ == "__main__":
