@@ -35,10 +35,16 @@ so the post-selection probability is about ``(1 - eta)^2 / 4`` and the renormali
 Queries per step: ``m = max(deg C, deg S)`` to ``U_G``, i.e. ``m d`` to ``U_A`` and ``m`` to ``U_V`` -- the
 accounting of :func:`qdyn.cooling.cool`.
 
-:class:`CoherentCoolingStep` simulates this circuit: ``U_A`` and ``U_V`` are dense gates (their circuits'
-operators), the projector rotations diagonal gates; ``U_G`` is the operator of its circuit, computed once per
-``(mu, lam, V)``, and the step circuit (``m`` dense ``U_G`` gates and ``m + 1`` rotations) runs on Qiskit's
-statevector simulator. :func:`cooling_circuit_resources` builds the same circuits at gate level (LCU block
+GQSP filter route (:class:`GQSPFilter`): ``U_p`` is replaced by ``U_f``, the Laurent-GQSP circuit
+:func:`qdyn.circuits.qsp.gqsp_circuit` (one ancilla, the first of ``a``; no ``c_p``) with
+``<0|U_f|0> = g(tau H)``, ``g`` the Fourier sign series of :func:`qdyn.cooling.fourier_sign_series`
+(``tau (2 + eps) <= pi``: no phase wrap), ``2 deg g`` queries to ``e^{i tau Z_a H / 2}``; ``|0><0|_b x U_f``
+is one dense gate (the operator of ``U_f``, once per ``mu``). The rest of the step is unchanged.
+
+:class:`CoherentCoolingStep` simulates the step circuit: ``U_A`` and ``U_V`` are dense gates (their circuits'
+operators, once per ``mu``), the projector rotations diagonal gates, and the circuit (``U_G`` expanded) runs
+gate by gate on the statevector with :func:`apply_circuit` (numpy ``tensordot``; checked against Qiskit's
+``Statevector``). :func:`cooling_circuit_resources` builds the same circuits at gate level (LCU block
 encodings, multi-controlled-X flag rotations) and counts their qubits, queries and two-qubit gates.
 :func:`qsvt_filter` runs the filter ``p(A)`` alone as a post-selected circuit.
 """
@@ -54,6 +60,7 @@ from qdyn.errors import check_choice, check_int, check_positive
 
 __all__ = [
     "CoherentCoolingStep",
+    "GQSPFilter",
     "StepLayout",
     "apply_circuit",
     "cooling_circuit_resources",
@@ -226,12 +233,14 @@ def evolution_phases(tau: float, *, tol: float = 1e-13, eta: float = 1e-4):
 # -- layout and the gates of the two forms (dense for simulation, gate level for counting) ------------------
 @dataclass(frozen=True)
 class StepLayout:
-    """Qubits of one cooling step: system, the shared block ancillas ``a``, ``c_p``, ``b``, a flag (gate-level
-    form only), then the QSVT select ``c`` and the branch ``e``. ``g_register`` is what ``U_G`` acts on."""
+    """Qubits of one cooling step: system, the shared block ancillas ``a``, ``c_p`` (QSVT filter only),
+    ``b``, a flag (gate-level form only), then the evolution's select ``c`` and the branch ``e``.
+    ``g_register`` is what ``U_G`` acts on, ``g_ancillas`` where its projector ``Pi_G`` lives."""
 
     n_system: int
     n_block: int
     with_flag: bool
+    with_filter_select: bool = True
 
     @property
     def system(self) -> list[int]:
@@ -242,12 +251,12 @@ class StepLayout:
         return list(range(self.n_system, self.n_system + self.n_block))
 
     @property
-    def filter_select(self) -> int:
-        return self.n_system + self.n_block
+    def filter_select(self) -> int | None:
+        return self.n_system + self.n_block if self.with_filter_select else None
 
     @property
     def lcu(self) -> int:
-        return self.filter_select + 1
+        return self.n_system + self.n_block + int(self.with_filter_select)
 
     @property
     def flag(self) -> int | None:
@@ -256,6 +265,10 @@ class StepLayout:
     @property
     def g_register(self) -> list[int]:
         return list(range(self.lcu + (2 if self.with_flag else 1)))
+
+    @property
+    def g_ancillas(self) -> list[int]:
+        return list(range(self.n_system, self.lcu + 1))
 
     @property
     def select(self) -> int:
@@ -354,31 +367,46 @@ def _rotation(form, qc, layout, psis, reflect_on, z_on, controls=(), ctrl_state=
         form.rotation(qc, psis, reflect_on, z_on, controls, ctrl_state)
 
 
-def _g_block_circuit(form, layout: StepLayout, filter_phases, u_a, n_a: int, u_v, n_v: int, weight: float,
+def _qsvt_filter(filter_phases, u_a, n_a: int):
+    """Appender of ``|0><0|_b x U_p`` (QSVT on ``U_A``): rotations and the first query controlled on the
+    controls, the other ``d - 1`` queries plain (for controls off they give ``U_A^{d-1} = 1``, ``d`` odd)."""
+
+    def append(form, qc, layout, controls, ctrl_state):
+        cp, sys_a = layout.filter_select, layout.system + layout.block[:n_a]
+        qc.h(cp)
+        _rotation(form, qc, layout, filter_phases[-1], layout.block, cp, controls, ctrl_state)
+        for j, psi in enumerate(filter_phases[-2::-1]):
+            if j == 0:
+                form.append(qc, u_a, sys_a, controls, ctrl_state, label="c-U_A")
+            else:
+                form.append(qc, u_a, sys_a, label="U_A")
+            _rotation(form, qc, layout, psi, layout.block, cp, controls, ctrl_state)
+        qc.h(cp)
+
+    return append
+
+
+def _dense_filter(u_f: np.ndarray, n_f: int):
+    """Appender of ``|0><0|_b x U_f`` for a filter given as one dense unitary on system + ``n_f`` ancillas."""
+
+    def append(form, qc, layout, controls, ctrl_state):
+        form.append(qc, u_f, layout.system + layout.block[:n_f], controls, ctrl_state, label="c-U_f")
+
+    return append
+
+
+def _g_block_circuit(form, layout: StepLayout, append_filter, u_v, n_v: int, weight: float,
                      control: tuple[int, int] | None = None) -> QuantumCircuit:
     """``U_G`` on the G-register (plus the branch qubit ``e`` when ``control = (e, state)``)."""
     # U_G acts on the G-register only; its controlled form also on e (the last qubit)
     qc = QuantumCircuit(len(layout.g_register) if control is None else layout.total,
                         name="U_G" if control is None else "c-U_G")
-    sys_a = layout.system + layout.block[:n_a]
-    sys_v = layout.system + layout.block[:n_v]
-    b, cp = layout.lcu, layout.filter_select
+    b = layout.lcu
     extra, extra_state = ([control[0]], control[1]) if control is not None else ([], 0)
     phi = 2 * np.arctan(np.sqrt(weight))  # PREP: cos^2(phi/2) = 1/beta, sin^2(phi/2) = lam v / beta
     form.append(qc, form.ry(phi), [b], extra, extra_state)
-    # |0><0|_b x U_p: rotations and the first query controlled on b = 0 (and e); U_A^{d-1} = 1 otherwise
-    on_p = [b] + extra
-    p_state = 0 + 2 * extra_state
-    qc.h(cp)
-    _rotation(form, qc, layout, filter_phases[-1], layout.block, cp, on_p, p_state)
-    for j, psi in enumerate(filter_phases[-2::-1]):
-        if j == 0:
-            form.append(qc, u_a, sys_a, on_p, p_state, label="c-U_A")
-        else:
-            form.append(qc, u_a, sys_a, label="U_A")
-        _rotation(form, qc, layout, psi, layout.block, cp, on_p, p_state)
-    qc.h(cp)
-    form.append(qc, u_v, sys_v, [b] + extra, 1 + 2 * extra_state, label="c-U_V")
+    append_filter(form, qc, layout, [b] + extra, 0 + 2 * extra_state)  # on b = 0 (and e)
+    form.append(qc, u_v, layout.system + layout.block[:n_v], [b] + extra, 1 + 2 * extra_state, label="c-U_V")
     form.append(qc, form.ry(-phi), [b], extra, extra_state)
     return qc
 
@@ -391,7 +419,7 @@ def step_circuit(form, layout: StepLayout, u_g, u_g_dag, c_u_g, cos_phases, sin_
     """
     c, e = layout.select, layout.branch
     g = layout.g_register
-    reflect_on = layout.block + [layout.filter_select, layout.lcu]
+    reflect_on = layout.g_ancillas
     phases = (np.asarray(cos_phases), np.asarray(sin_phases))
     degrees = (phases[0].size - 1, phases[1].size - 1)
     m = max(degrees)
@@ -417,29 +445,69 @@ def step_circuit(form, layout: StepLayout, u_g, u_g_dag, c_u_g, cos_phases, sin_
 
 
 # -- simulation ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class GQSPFilter:
+    """The shifted sign as a Fourier series in ``tau H`` (:func:`qdyn.cooling.fourier_sign_series`), realised
+    by the Laurent-GQSP circuit :func:`qdyn.circuits.qsp.gqsp_circuit` on ``e^{i tau Z_a H / 2}``.
+
+    ``|g(tau E) - sign(E - mu)| <= delta`` for ``|E - mu| >= eps``; with ``E, mu`` in ``[-1, 1]`` the phase
+    does not wrap when ``tau (2 + eps) <= pi`` (checked). ``2 deg g`` queries per filter.
+    """
+
+    eps: float
+    delta: float
+    tau: float
+
+    def __post_init__(self):
+        check_positive("eps", self.eps)
+        check_positive("tau", self.tau)
+        if self.tau * (2 + self.eps) > np.pi:
+            raise ValueError(f"tau must be <= pi / (2 + eps) = {np.pi / (2 + self.eps):.6g} so that tau |E - mu| "
+                             f"+ tau eps stays below pi for E, mu in [-1, 1]; got tau = {self.tau:.6g}")
+
+    def series(self, mu: float):
+        from qdyn.cooling.polynomials import fourier_sign_series
+
+        return fourier_sign_series(mu, self.eps, self.delta, self.tau)
+
+    @property
+    def queries(self) -> int:
+        return 2 * self.series(0.0).degree  # the degree does not depend on mu (a phase shift per coefficient)
+
+
 class CoherentCoolingStep:
     """``step(psi, mu, lam, V, t) -> (state, probability)``: one cooling step as one simulated circuit.
 
-    ``H`` (spectrum in [-1, 1]) and the odd ``poly``; ``alpha`` normalises ``A = (H - mu)/alpha``;
-    ``block_encoding`` is ``"dilation"`` (one ancilla, ``n + 5`` qubits in all) or ``"lcu"`` (``n + m + 4``,
-    ``m = ceil(log2 #terms)``); ``eta`` the margin of the evolution polynomials, ``tol`` their truncation.
-    ``probability`` is the post-selection probability of all ancillas in ``|0>`` and ``state`` the
-    renormalised system state. ``last_circuit`` keeps the last simulated step circuit.
+    ``H`` has its spectrum in [-1, 1]. ``sign_filter`` is the filter route: an odd Chebyshev polynomial
+    ``p`` (QSVT route: ``p((H - mu)/alpha)`` from ``U_A``; ``block_encoding`` ``"dilation"``, ``n + 5``
+    qubits in all, or ``"lcu"``, ``n + m + 4`` with ``m = ceil(log2 #terms)``), or a :class:`GQSPFilter`
+    (GQSP route: ``U_f``, the GQSP circuit on ``e^{i tau Z_a H/2}``, precomputed as one dense gate per
+    ``mu``; ``n + 4`` qubits with a dilation ``U_V``). ``eta`` is the margin of the evolution polynomials,
+    ``tol`` their truncation. ``probability`` is the post-selection probability of all ancillas in ``|0>``
+    and ``state`` the renormalised system state. ``filter_queries`` is the number of queries to the
+    ``H`` oracle per application of the filter; ``last_circuit`` keeps the last simulated step circuit.
     """
 
-    def __init__(self, H, poly, *, alpha: float, block_encoding: str = "dilation", eta: float = 1e-4,
-                 tol: float = 1e-13):
+    def __init__(self, H, sign_filter, *, alpha: float = 2.0, block_encoding: str = "dilation",
+                 eta: float = 1e-4, tol: float = 1e-13):
         from qdyn.cooling.phases import solve_phases_newton
         from qdyn.operators import as_pauli_op
 
         check_choice("block_encoding", block_encoding, ("lcu", "dilation"))
-        if getattr(poly, "parity", 1) != 1 or (np.asarray(getattr(poly, "coeffs", poly)).size - 1) % 2 != 1:
-            raise ValueError("poly must be odd (the shifted-sign filter): |0><0|_b x U_p relies on d odd")
         self.H = as_pauli_op(H, name="H")
         self.alpha, self.kind, self.tol = float(alpha), block_encoding, float(tol)
         self.eta = check_positive("eta", eta)
-        self.filter_phases = solve_phases_newton(poly, convention="qsvt").phases
-        self.degree = self.filter_phases.size - 1
+        self.route = "gqsp" if isinstance(sign_filter, GQSPFilter) else "qsvt"
+        self.sign_filter = sign_filter
+        if self.route == "qsvt":
+            coeffs = np.asarray(getattr(sign_filter, "coeffs", sign_filter))
+            if getattr(sign_filter, "parity", 1) != 1 or (coeffs.size - 1) % 2 != 1:
+                raise ValueError("the QSVT filter polynomial must be odd (the shifted sign): |0><0|_b x U_p "
+                                 "relies on an odd number of queries")
+            self.filter_phases = solve_phases_newton(sign_filter, convention="qsvt").phases
+            self.filter_queries = self.filter_phases.size - 1
+        else:
+            self.filter_queries = sign_filter.queries
         self._g_cache: dict = {}
         self._phase_cache: dict = {}
         self._v_cache: dict = {}
@@ -457,21 +525,30 @@ class CoherentCoolingStep:
             self._v_cache = {key: (Operator(block.circuit).data, block.n_ancillas, v_norm)}
         return self._v_cache[key]
 
-    def layout(self, n_v: int) -> tuple[StepLayout, int]:
-        n_a = 1 if self.kind == "dilation" else _block(self.H, 0.0, self.alpha, "lcu").n_ancillas
-        return StepLayout(self.H.num_qubits, max(n_a, n_v), with_flag=False), n_a
+    def _filter(self, mu: float):
+        """The filter appender for ``mu`` and its number of ancillas."""
+        from qiskit.quantum_info import Operator
+
+        if self.route == "qsvt":
+            block = _block(self.H, mu, self.alpha, self.kind)
+            u_a = Operator(block.circuit).data
+            return _qsvt_filter(self.filter_phases, u_a, block.n_ancillas), block.n_ancillas
+        from qdyn.circuits.qsp import gqsp_circuit
+        from qdyn.cooling.gqsp import solve_gqsp_phases
+
+        series = self.sign_filter.series(mu)
+        circuit = gqsp_circuit(self.H, series.tau, solve_gqsp_phases(series.coeffs))
+        return _dense_filter(Operator(circuit).data, 1), 1
 
     def g_circuits(self, mu: float, lam: float, V, longer: int):
         """``U_G`` and its ``e``-controlled form (dense pieces), the layout and ``beta``; cached per step data."""
-        from qiskit.quantum_info import Operator
-
         u_v, n_v, v_norm = self._v_block(V)
         key = (float(mu), float(lam), id(u_v), longer)
         if key not in self._g_cache:
-            block = _block(self.H, mu, self.alpha, self.kind)
-            layout, n_a = self.layout(n_v)
-            pieces = (_Dense, layout, self.filter_phases, Operator(block.circuit).data, n_a, u_v, n_v,
-                      lam * v_norm)
+            append_filter, n_f = self._filter(float(mu))
+            layout = StepLayout(self.H.num_qubits, max(n_f, n_v), with_flag=False,
+                                with_filter_select=self.route == "qsvt")
+            pieces = (_Dense, layout, append_filter, u_v, n_v, lam * v_norm)
             u_g = _g_block_circuit(*pieces).to_gate()
             c_u_g = _g_block_circuit(*pieces, control=(layout.branch, longer)).to_gate()
             self._g_cache = {key: (u_g, c_u_g, layout, 1.0 + lam * v_norm)}
@@ -568,7 +645,8 @@ def gate_level_step_circuit(H, poly, V=None, *, mu: float, lam: float, time: flo
     cos_ph, sin_ph = (p.phases for p in evolution_phases((1.0 + lam * v_norm) * time, tol=tol, eta=eta))
     longer = int(sin_ph.size > cos_ph.size)
     layout = StepLayout(n, max(block_a.n_ancillas, block_v.n_ancillas), with_flag=True)
-    pieces = (_Gates, layout, filter_phases, u_a, block_a.n_ancillas, u_v, block_v.n_ancillas, lam * v_norm)
+    pieces = (_Gates, layout, _qsvt_filter(filter_phases, u_a, block_a.n_ancillas), u_v, block_v.n_ancillas,
+              lam * v_norm)
     u_g = _g_block_circuit(*pieces).to_gate()
     c_u_g = _g_block_circuit(*pieces, control=(layout.branch, longer)).to_gate()
     return step_circuit(_Gates, layout, u_g, u_g.inverse(), c_u_g, cos_ph, sin_ph), layout

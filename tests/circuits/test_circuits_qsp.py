@@ -8,6 +8,7 @@ from qdyn.circuits.block_encoding import dilation_block_encoding, lcu_block_enco
 from qdyn.circuits.qsp import qsvt_circuit
 from qdyn.circuits.qsp_cooling import cooling_circuit_resources, simulate_statevector
 from qdyn.cooling import cool, normalise_hamiltonian, ring_with_field, sign_polynomial, solve_phases_newton
+from qdyn.exact.evolution import chebyshev_coefficients
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,33 @@ def test_coherent_circuit_backend_with_lcu_encodings(ring3):
     assert circ.total_queries_h == poly.total_queries_h
 
 
+def test_gqsp_route_matches_its_classical_reference():
+    # Filter route "gqsp": the sign as a Fourier series g(tau H) (tau (2 + eps) < pi: no phase wrap) by GQSP on
+    # e^{i tau Z H / 2}, inside the same coherent step circuit. Reference: g(tau E) on the exact eigenvalues,
+    # G = Q g Q^dag + lam V and e^{-iGt} by dense expm, step after step.
+    from scipy.linalg import expm
+
+    from qdyn.cooling import default_perturbation, fourier_sign_series
+
+    H = normalise_hamiltonian(ring_with_field(4), 1.05)[0]
+    w, q = np.linalg.eigh(H.to_matrix())
+    mus, eps, delta, lam, t = _regression_mus(H, (0, 49, 99)), 0.15, 1e-6, 0.5, 5.0
+    tau = 0.95 * np.pi / (2 + eps)  # the driver's default
+    r = cool(H, backend="circuit", steps=3, lam=lam, eps=eps, delta=delta, time=t, schedule=mus,
+             record_states=True, circuit_options={"route": "gqsp"})
+    v = default_perturbation(4).to_matrix()
+    psi = r.states[0]
+    for k, mu in enumerate(mus, start=1):
+        g = fourier_sign_series(mu, eps, delta, tau).of_energy(w)
+        psi = expm(-1j * t * ((q * g) @ q.conj().T + lam * v)) @ psi
+        # GQSP angles rebuild g to 1e-12, the evolution phases their polynomials to 1e-12 (measured 4e-14)
+        assert np.linalg.norm(r.states[k] - psi) <= 1e-8
+    degree = fourier_sign_series(0.0, eps, delta, tau).degree
+    m = chebyshev_coefficients(1.5 * t, tol=1e-13).size - 1
+    assert r.metadata.options["route"] == "gqsp" and np.all(r.queries_h[1:] == m * 2 * degree)
+    assert np.allclose(r.success_probabilities[1:], (1 - 1e-4) ** 2 / 4, rtol=0, atol=1e-9)
+
+
 def test_gate_level_step_circuit_is_the_evolution():
     # The counted circuit (LCU encodings, flag rotations, controlled pieces) simulated gate by gate, against
     # e^{-iGt} of G = p(A) + lam V from dense linear algebra: the post-selected block is (1 - eta) e^{-iGt}/2.
@@ -162,7 +190,13 @@ def test_coherent_circuit_bad_input(ring3):
     from qdyn.cooling import erf_polynomial
 
     with pytest.raises(ValueError, match="circuit_options"):
+        cool(ring3, steps=1, backend="circuit", circuit_options={"depth": 3})
+    with pytest.raises(ValueError, match="route"):
         cool(ring3, steps=1, backend="circuit", circuit_options={"route": "qetu"})
+    with pytest.raises(ValueError, match="tau"):
+        cool(ring3, steps=1, backend="circuit", circuit_options={"route": "gqsp", "tau": 1.6})
+    with pytest.raises(ValueError, match="tau"):
+        cool(ring3, steps=1, backend="circuit", circuit_options={"tau": 1.0})
     with pytest.raises(ValueError, match="block_encoding"):
         cool(ring3, steps=1, backend="circuit", circuit_options={"block_encoding": "qubitized"})
     with pytest.raises(ValueError, match="eta"):
