@@ -83,10 +83,11 @@ def simulate_statevector(circuit, initial: np.ndarray) -> np.ndarray:
 def apply_circuit(circuit, initial: np.ndarray) -> np.ndarray:
     """``circuit`` applied to ``initial`` gate by gate with ``numpy.tensordot`` (Qiskit qubit order).
 
-    An instruction with a matrix (``to_matrix``) is applied directly; a composite gate on at most
-    ``_MATRIX_LIMIT`` qubits is turned into its matrix once (Qiskit ``Operator`` of its definition, cached per
-    gate object); larger composite gates are expanded through their definitions. The same result as
-    :func:`simulate_statevector`, without its per-gate overhead (a cooling step holds thousands of gates).
+    An instruction with a matrix (``to_matrix``) is applied directly, a controlled gate through its base
+    gate's matrix; a composite gate on at most ``_MATRIX_LIMIT`` qubits is turned into its matrix once
+    (Qiskit ``Operator`` of its definition, cached by name and parameters, see :func:`_matrix_of`); larger
+    composite gates are expanded through their definitions. The same result as :func:`simulate_statevector`,
+    without its per-gate overhead (a cooling step holds thousands of gates).
     """
     n = circuit.num_qubits
     state = np.asarray(initial, dtype=complex).reshape((2,) * n)
@@ -286,8 +287,6 @@ class StepLayout:
 class _Dense:
     """Pieces as dense unitaries (``UnitaryGate``), rotations as diagonal gates: the simulated form."""
 
-    with_flag = False
-
     @staticmethod
     def append(qc, u, targets, controls=(), ctrl_state=0, label=None):
         from qiskit.circuit.library import UnitaryGate
@@ -328,8 +327,6 @@ class _Dense:
 class _Gates:
     """Pieces as gate-level circuits, rotations through a flag qubit: the form counted for resources."""
 
-    with_flag = True
-
     @staticmethod
     def append(qc, gate, targets, controls=(), ctrl_state=0, label=None):
         if controls:
@@ -351,8 +348,10 @@ class _Gates:
         qc.append(mcx, list(reflect_on) + [flag])  # flag = 1 on Pi: 2 Pi - 1 = -Z_flag
         if np.ndim(psis) == 0:
             _Gates.append(qc, RZZGate(2 * psis), [flag, z_on], controls, ctrl_state)
-        else:  # psi_e = (psi_0 + psi_1)/2 + Z_e (psi_0 - psi_1)/2 with e the last control
-            e = controls[-1]
+        else:  # psi_e = (psi_0 + psi_1)/2 + Z_e (psi_0 - psi_1)/2, e the only control
+            if len(controls) != 1:
+                raise ValueError("a branch-dependent rotation takes exactly one control, the branch qubit")
+            e = controls[0]
             qc.rzz(psis[0] + psis[1], flag, z_on)
             qc.cx(e, z_on)
             qc.rzz(psis[0] - psis[1], flag, z_on)  # conjugated by CX(e, z): exp(-i .. Z_f Z_z Z_e)
