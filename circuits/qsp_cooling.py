@@ -35,11 +35,17 @@ so the post-selection probability is about ``(1 - eta)^2 / 4`` and the renormali
 Queries per step: ``m = max(deg C, deg S)`` to ``U_G``, i.e. ``m d`` to ``U_A`` and ``m`` to ``U_V`` -- the
 accounting of :func:`qdyn.cooling.cool`.
 
-GQSP filter route (:class:`GQSPFilter`): ``U_p`` is replaced by ``U_f``, the Laurent-GQSP circuit
-:func:`qdyn.circuits.qsp.gqsp_circuit` (one ancilla, the first of ``a``; no ``c_p``) with
-``<0|U_f|0> = g(tau H)``, ``g`` the Fourier sign series of :func:`qdyn.cooling.fourier_sign_series`
-(``tau (2 + eps) <= pi``: no phase wrap), ``2 deg g`` queries to ``e^{i tau Z_a H / 2}``; ``|0><0|_b x U_f``
-is one dense gate (the operator of ``U_f``, once per ``mu``). The rest of the step is unchanged.
+Filter routes on the time evolution instead of ``U_A`` (``U_p`` replaced by ``U_f``, no ``c_p``;
+``|0><0|_b x U_f`` is one dense gate, the operator of ``U_f`` computed once per ``mu``; the rest of the step
+is unchanged):
+
+* GQSP (:class:`GQSPFilter`): the Laurent-GQSP circuit :func:`qdyn.circuits.qsp.gqsp_circuit` (one ancilla,
+  the first of ``a``) with ``<0|U_f|0> = g(tau H)``, ``g`` the Fourier sign series of
+  :func:`qdyn.cooling.fourier_sign_series` (``tau (2 + eps) <= pi``: no phase wrap); ``2 deg g`` queries to
+  ``e^{i tau Z_a H / 2}``.
+* QETU (:class:`QETUFilter`): :func:`qdyn.circuits.qsp.qetu_circuit` on ``H + 1`` (two ancillas) with
+  ``<0|U_f|0> = p(cos(tau (H + 1)/2))``, ``p`` of :func:`qdyn.cooling.qetu_sign_polynomial`
+  (``tau <= pi/2``); ``deg p`` queries to the control-free ``e^{-i (tau/2) Z Z (H + 1)}``.
 
 :class:`CoherentCoolingStep` simulates the step circuit: ``U_A`` and ``U_V`` are dense gates (their circuits'
 operators, once per ``mu``), the projector rotations diagonal gates, and the circuit (``U_G`` expanded) runs
@@ -61,8 +67,10 @@ from qdyn.errors import check_choice, check_int, check_positive
 __all__ = [
     "CoherentCoolingStep",
     "GQSPFilter",
+    "QETUFilter",
     "StepLayout",
     "apply_circuit",
+    "circuit_operator",
     "cooling_circuit_resources",
     "evolution_phases",
     "gate_level_step_circuit",
@@ -85,13 +93,22 @@ def apply_circuit(circuit, initial: np.ndarray) -> np.ndarray:
 
     An instruction with a matrix (``to_matrix``) is applied directly, a controlled gate through its base
     gate's matrix; a composite gate on at most ``_MATRIX_LIMIT`` qubits is turned into its matrix once
-    (Qiskit ``Operator`` of its definition, cached by name and parameters, see :func:`_matrix_of`); larger
+    (:func:`circuit_operator` of its definition, cached by name and parameters, see :func:`_matrix_of`); larger
     composite gates are expanded through their definitions. The same result as :func:`simulate_statevector`,
     without its per-gate overhead (a cooling step holds thousands of gates).
     """
     n = circuit.num_qubits
     state = np.asarray(initial, dtype=complex).reshape((2,) * n)
     return _apply_instructions(circuit, state, list(range(n)), n, {}).reshape(-1)
+
+
+def circuit_operator(circuit) -> np.ndarray:
+    """The unitary matrix of ``circuit``: :func:`apply_circuit` on every basis state at once (a trailing batch
+    axis), ``tensordot`` per gate -- much faster than Qiskit's ``Operator`` for circuits of many dense gates."""
+    n = circuit.num_qubits
+    dim = 2**n
+    state = np.eye(dim, dtype=complex).reshape((2,) * n + (dim,))
+    return _apply_instructions(circuit, state, list(range(n)), n, {}).reshape(dim, dim)
 
 
 _MATRIX_LIMIT = 7
@@ -101,7 +118,6 @@ def _matrix_of(op, cache):
     """The matrix of ``op`` or None (expand its definition). Composite gates are cached by name, size,
     parameters and control state: within one circuit, give different composite gates different names."""
     from qiskit.circuit import ControlledGate
-    from qiskit.quantum_info import Operator
 
     params = tuple(float(p) for p in op.params if isinstance(p, (int, float)))
     if len(params) != len(op.params) and op.name != "unitary":
@@ -120,7 +136,7 @@ def _matrix_of(op, cache):
         except Exception:  # no direct matrix: a composite gate
             matrix = None
             if op.num_qubits <= _MATRIX_LIMIT and op.definition is not None:
-                matrix = Operator(op).data
+                matrix = circuit_operator(op.definition)
     cache[key] = (op, matrix)  # keep op alive so that an id key stays unique
     return matrix
 
@@ -450,7 +466,7 @@ class GQSPFilter:
     by the Laurent-GQSP circuit :func:`qdyn.circuits.qsp.gqsp_circuit` on ``e^{i tau Z_a H / 2}``.
 
     ``|g(tau E) - sign(E - mu)| <= delta`` for ``|E - mu| >= eps``; with ``E, mu`` in ``[-1, 1]`` the phase
-    does not wrap when ``tau (2 + eps) <= pi`` (checked). ``2 deg g`` queries per filter.
+    does not wrap when ``tau (2 + eps) <= pi`` (checked). ``2 deg g`` queries per filter, one ancilla.
     """
 
     eps: float
@@ -464,14 +480,78 @@ class GQSPFilter:
             raise ValueError(f"tau must be <= pi / (2 + eps) = {np.pi / (2 + self.eps):.6g} so that tau |E - mu| "
                              f"+ tau eps stays below pi for E, mu in [-1, 1]; got tau = {self.tau:.6g}")
 
-    def series(self, mu: float):
+    def function(self, mu: float):
+        """``g`` as a function of the energy: the filter's classical reference."""
         from qdyn.cooling.polynomials import fourier_sign_series
 
-        return fourier_sign_series(mu, self.eps, self.delta, self.tau)
+        return fourier_sign_series(mu, self.eps, self.delta, self.tau).of_energy
 
-    @property
-    def queries(self) -> int:
-        return 2 * self.series(0.0).degree  # the degree does not depend on mu (a phase shift per coefficient)
+    def queries(self, mu: float) -> int:
+        """Queries to the evolution per filter: ``2 deg g`` (the same for every ``mu``, which only multiplies
+        each Fourier coefficient by a phase)."""
+        from qdyn.cooling.polynomials import fourier_sign_series
+
+        return 2 * fourier_sign_series(0.0, self.eps, self.delta, self.tau).degree
+
+    def dense_unitary(self, H, mu: float) -> tuple[np.ndarray, int]:
+        """The operator of the filter circuit for ``mu`` and its number of ancillas."""
+        from qdyn.circuits.qsp import gqsp_circuit
+        from qdyn.cooling.gqsp import solve_gqsp_phases
+        from qdyn.cooling.polynomials import fourier_sign_series
+
+        series = fourier_sign_series(mu, self.eps, self.delta, self.tau)
+        return circuit_operator(gqsp_circuit(H, self.tau, solve_gqsp_phases(series.coeffs))), 1
+
+
+@dataclass(frozen=True)
+class QETUFilter:
+    """The shifted sign as an even polynomial of ``cos(tau (H + 1) / 2)``
+    (:func:`qdyn.cooling.qetu_sign_polynomial`), realised by the QETU circuit :func:`qdyn.circuits.qsp.qetu_circuit`
+    on the control-free ``e^{-i (tau/2) Z_c Z_a (H + 1)}`` (Dong, Lin, Tong, PRX Quantum 3, 040305 (2022)).
+
+    ``H + 1`` has its spectrum in ``[0, 2]``, which must lie inside ``[0, pi/tau]``: ``tau <= pi/2`` (checked);
+    ``mu`` is shifted alike and must lie inside ``(-1, pi/tau - 1)``. ``|p - peak sign(E - mu)| <= delta`` for
+    ``|E - mu| >= eps``; ``deg p`` queries per filter, two ancillas (``a`` and the real-part select ``c``).
+    """
+
+    eps: float
+    delta: float
+    tau: float
+    peak: float = 0.9999
+
+    def __post_init__(self):
+        check_positive("eps", self.eps)
+        check_positive("tau", self.tau)
+        if self.tau > np.pi / 2:
+            raise ValueError(f"tau must be <= pi/2 so that the spectrum of H + 1 lies inside [0, pi/tau]; got "
+                             f"tau = {self.tau:.6g}")
+
+    def polynomial(self, mu: float):
+        from qdyn.cooling.polynomials import qetu_sign_polynomial
+
+        return qetu_sign_polynomial(mu + 1.0, self.eps, self.delta, self.tau, peak=self.peak)
+
+    def function(self, mu: float):
+        """``p(cos(tau (E + 1) / 2))`` as a function of the energy: the filter's classical reference."""
+        poly = self.polynomial(mu)
+        return lambda energies: poly(np.cos(self.tau * (np.asarray(energies, dtype=float) + 1.0) / 2))
+
+    def queries(self, mu: float) -> int:
+        """Queries to the evolution per filter: ``deg p``, which depends on ``mu`` (the slope of the cosine)."""
+        return self.polynomial(mu).degree
+
+    def dense_unitary(self, H, mu: float) -> tuple[np.ndarray, int]:
+        """The operator of the filter circuit for ``mu`` and its number of ancillas."""
+        from qiskit.quantum_info import SparsePauliOp
+
+        from qdyn.circuits.qsp import qetu_circuit
+        from qdyn.cooling.phases import solve_phases_newton
+        from qdyn.operators import as_pauli_op
+
+        op = as_pauli_op(H, name="H")
+        shifted = (op + SparsePauliOp("I" * op.num_qubits, [1.0])).simplify(atol=0)
+        phases = solve_phases_newton(self.polynomial(mu), convention="qetu").phases
+        return circuit_operator(qetu_circuit(shifted, self.tau, phases)), 2
 
 
 class CoherentCoolingStep:
@@ -479,11 +559,12 @@ class CoherentCoolingStep:
 
     ``H`` has its spectrum in [-1, 1]. ``sign_filter`` is the filter route: an odd Chebyshev polynomial
     ``p`` (QSVT route: ``p((H - mu)/alpha)`` from ``U_A``; ``block_encoding`` ``"dilation"``, ``n + 5``
-    qubits in all, or ``"lcu"``, ``n + m + 4`` with ``m = ceil(log2 #terms)``), or a :class:`GQSPFilter`
+    qubits in all, or ``"lcu"``, ``n + m + 4`` with ``m = ceil(log2 #terms)``), a :class:`GQSPFilter`
     (GQSP route: ``U_f``, the GQSP circuit on ``e^{i tau Z_a H/2}``, precomputed as one dense gate per
-    ``mu``; ``n + 4`` qubits with a dilation ``U_V``). ``eta`` is the margin of the evolution polynomials,
+    ``mu``; ``n + 4`` qubits with a dilation ``U_V``) or a :class:`QETUFilter` (QETU route, likewise, two
+    filter ancillas: ``n + 5`` qubits). ``eta`` is the margin of the evolution polynomials,
     ``tol`` their truncation. ``probability`` is the post-selection probability of all ancillas in ``|0>``
-    and ``state`` the renormalised system state. ``filter_queries`` is the number of queries to the
+    and ``state`` the renormalised system state. :meth:`filter_queries` gives the number of queries to the
     ``H`` oracle per application of the filter; ``last_circuit`` keeps the last simulated step circuit.
     """
 
@@ -496,7 +577,7 @@ class CoherentCoolingStep:
         self.H = as_pauli_op(H, name="H")
         self.alpha, self.kind, self.tol = float(alpha), block_encoding, float(tol)
         self.eta = check_positive("eta", eta)
-        self.route = "gqsp" if isinstance(sign_filter, GQSPFilter) else "qsvt"
+        self.route = {GQSPFilter: "gqsp", QETUFilter: "qetu"}.get(type(sign_filter), "qsvt")
         self.sign_filter = sign_filter
         if self.route == "qsvt":
             coeffs = np.asarray(getattr(sign_filter, "coeffs", sign_filter))
@@ -504,13 +585,16 @@ class CoherentCoolingStep:
                 raise ValueError("the QSVT filter polynomial must be odd (the shifted sign): |0><0|_b x U_p "
                                  "relies on an odd number of queries")
             self.filter_phases = solve_phases_newton(sign_filter, convention="qsvt").phases
-            self.filter_queries = self.filter_phases.size - 1
-        else:
-            self.filter_queries = sign_filter.queries
         self._g_cache: dict = {}
         self._phase_cache: dict = {}
         self._v_cache: dict = {}
         self.last_circuit = None
+
+    def filter_queries(self, mu: float) -> int:
+        """Queries to ``U_A`` (QSVT route) or to the time evolution (GQSP, QETU) per application of the filter."""
+        if self.route == "qsvt":
+            return self.filter_phases.size - 1
+        return self.sign_filter.queries(mu)
 
     def _v_block(self, V):
         from qiskit.quantum_info import Operator
@@ -532,12 +616,8 @@ class CoherentCoolingStep:
             block = _block(self.H, mu, self.alpha, self.kind)
             u_a = Operator(block.circuit).data
             return _qsvt_filter(self.filter_phases, u_a, block.n_ancillas), block.n_ancillas
-        from qdyn.circuits.qsp import gqsp_circuit
-        from qdyn.cooling.gqsp import solve_gqsp_phases
-
-        series = self.sign_filter.series(mu)
-        circuit = gqsp_circuit(self.H, series.tau, solve_gqsp_phases(series.coeffs))
-        return _dense_filter(Operator(circuit).data, 1), 1
+        u_f, n_f = self.sign_filter.dense_unitary(self.H, mu)
+        return _dense_filter(u_f, n_f), n_f
 
     def g_circuits(self, mu: float, lam: float, V, longer: int):
         """``U_G`` and its ``e``-controlled form (dense pieces), the layout and ``beta``; cached per step data."""

@@ -138,23 +138,27 @@ class _PolyStep:
 
 def _circuit_stepper(op, poly, alpha: float, eps: float, delta: float, tol: float, options: dict | None):
     """The coherent step circuit of :class:`qdyn.circuits.qsp_cooling.CoherentCoolingStep` for the chosen
-    filter route: ``"qsvt"`` (``poly`` on a block encoding of ``(H - mu)/alpha``) or ``"gqsp"`` (the Fourier
-    sign series in ``tau H`` with the same ``eps`` and ``delta``)."""
-    from qdyn.circuits.qsp_cooling import CoherentCoolingStep, GQSPFilter
+    filter route: ``"qsvt"`` (``poly`` on a block encoding of ``(H - mu)/alpha``), ``"gqsp"`` (the Fourier
+    sign series in ``tau H``) or ``"qetu"`` (the QETU sign polynomial of ``cos(tau (H + 1)/2)``), the last
+    two with the same ``eps`` and ``delta``."""
+    from qdyn.circuits.qsp_cooling import CoherentCoolingStep, GQSPFilter, QETUFilter
 
     options = dict(options or {})
     unknown = set(options) - {"block_encoding", "eta", "route", "tau"}
     if unknown:
         raise ValueError(f"circuit_options accepts 'block_encoding', 'eta', 'route' and 'tau', got "
                          f"{sorted(unknown)}")
-    route = check_choice("route", options.pop("route", "qsvt"), ("qsvt", "gqsp"))
+    route = check_choice("route", options.pop("route", "qsvt"), ("qsvt", "gqsp", "qetu"))
     tau = options.pop("tau", None)
     if route == "qsvt":
         if tau is not None:
-            raise ValueError("circuit_options 'tau' belongs to route='gqsp'")
+            raise ValueError("circuit_options 'tau' belongs to route='gqsp' or 'qetu'")
         return CoherentCoolingStep(op, poly, alpha=alpha, tol=tol, **options)
-    tau = 0.95 * np.pi / (2 + eps) if tau is None else tau
-    return CoherentCoolingStep(op, GQSPFilter(eps, delta, tau), tol=tol, **options)
+    if route == "gqsp":
+        sign_filter = GQSPFilter(eps, delta, 0.95 * np.pi / (2 + eps) if tau is None else tau)
+    else:
+        sign_filter = QETUFilter(eps, delta, 0.95 * np.pi / 2 if tau is None else tau)
+    return CoherentCoolingStep(op, sign_filter, tol=tol, **options)
 
 
 def _applications(radius: float, t: float, tol: float) -> int:
@@ -191,11 +195,13 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
         ``"poly"`` backend applies ``H`` and ``V`` (:func:`qdyn.exact.engine_for_device`); the other backends
         run on the CPU.
     circuit_options : ``"circuit"`` backend: ``{"block_encoding": "dilation" | "lcu", "eta": 1e-4,
-        "route": "qsvt" | "gqsp", "tau": ...}``. ``"qsvt"`` (default) applies the erf polynomial of the
-        ``"poly"`` backend; ``"gqsp"`` the Fourier sign series ``g(tau H) ~ sign(H - mu)`` (accuracy ``delta``
-        for ``|E - mu| >= eps``, a different filter from ``erf((E - mu)/eps)``) by GQSP on
-        ``e^{i tau Z H/2}``, default ``tau = 0.95 pi / (2 + eps)``; its H-queries are queries to that
-        evolution (``2 deg g`` per filter). See :class:`qdyn.circuits.qsp_cooling.CoherentCoolingStep`.
+        "route": "qsvt" | "gqsp" | "qetu", "tau": ...}``. ``"qsvt"`` (default) applies the erf polynomial of
+        the ``"poly"`` backend; ``"gqsp"`` the Fourier sign series ``g(tau H) ~ sign(H - mu)`` by GQSP on
+        ``e^{i tau Z H/2}`` (default ``tau = 0.95 pi / (2 + eps)``, ``2 deg g`` queries per filter);
+        ``"qetu"`` the QETU sign polynomial of ``cos(tau (H + 1)/2)`` (bands at +-0.9999, default
+        ``tau = 0.95 pi / 2``, ``deg p`` queries per filter). Both approximate ``sign(E - mu)`` to ``delta``
+        for ``|E - mu| >= eps``: filters different from ``erf((E - mu)/eps)``, and their H-queries are
+        queries to the time evolution. See :class:`qdyn.circuits.qsp_cooling.CoherentCoolingStep`.
     record_states : keep the state after every step (``CoolingResult.states``, shape ``(steps + 1, 2^n)``).
     """
     check_choice("backend", backend, BACKENDS)
@@ -262,8 +268,6 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
     else:
         stepper = _PolyStep(PauliSum(op, engine=engine, device=dev), poly, alpha, tol)
 
-    filter_queries = getattr(stepper, "filter_queries", poly.degree)
-
     def observe(state, mu):
         energy = float(np.real(h_sum.expectation(state)))
         fid = float(abs(np.vdot(reference[1], state)) ** 2) if reference is not None else np.nan
@@ -296,7 +300,8 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
                 psi = psi / np.linalg.norm(psi)
             walls[k + 1] = clock.elapsed
             m = _applications(1.0 + lams[k] * pauli_norm(v_now), times[k], tol)
-            q_h[k + 1], q_v[k + 1] = m * filter_queries, m
+            per_filter = stepper.filter_queries(mus[k]) if backend == "circuit" else poly.degree
+            q_h[k + 1], q_v[k + 1] = m * per_filter, m
             energies[k + 1], fids[k + 1], weights[k + 1] = observe(psi, mus[k])
             if record_states:
                 states.append(psi)
@@ -305,8 +310,8 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
                           matvecs=getattr(stepper, "matvecs", 0), wall_time=total_clock.elapsed)
     meta = make_metadata(seed=recorded_seed, backend=backend, device=dev, steps=steps, lam=lam, eps=eps,
                          delta=delta, time=time, random_times=random_times, refresh_v=refresh_v,
-                         ramp_steps=ramp_steps, alpha=alpha, degree=poly.degree, filter_queries=filter_queries,
-                         route=getattr(stepper, "route", "qsvt"), mu_start=float(mu_start),
+                         ramp_steps=ramp_steps, alpha=alpha, degree=poly.degree,
+                         route=stepper.route if backend == "circuit" else None, mu_start=float(mu_start),
                          mu_end=float(mu_end))
     return CoolingResult(
         method="dynamical-cooling", state=psi, energy=float(energies[-1]), fidelity=float(fids[-1]),

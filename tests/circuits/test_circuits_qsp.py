@@ -107,30 +107,43 @@ def test_coherent_circuit_backend_with_lcu_encodings(ring3):
     assert circ.total_queries_h == poly.total_queries_h
 
 
-def test_gqsp_route_matches_its_classical_reference():
-    # Filter route "gqsp": the sign as a Fourier series g(tau H) (tau (2 + eps) < pi: no phase wrap) by GQSP on
-    # e^{i tau Z H / 2}, inside the same coherent step circuit. Reference: g(tau E) on the exact eigenvalues,
-    # G = Q g Q^dag + lam V and e^{-iGt} by dense expm, step after step.
+@pytest.mark.parametrize("route", ["gqsp", "qetu"])
+def test_filter_routes_match_their_classical_references(route):
+    # Filter routes on the time evolution inside the same coherent step circuit: "gqsp", the sign as a Fourier
+    # series g(tau E) (tau (2 + eps) < pi: no phase wrap) by GQSP on e^{i tau Z H / 2}; "qetu", an even
+    # polynomial p(cos(tau (E + 1)/2)) by QETU on H + 1. Reference: the series / polynomial evaluated on the
+    # exact eigenvalues, G = Q f Q^dag + lam V and e^{-iGt} by dense expm, step after step.
     from scipy.linalg import expm
 
-    from qdyn.cooling import default_perturbation, fourier_sign_series
+    from qdyn.cooling import default_perturbation, fourier_sign_series, qetu_sign_polynomial
 
     H = normalise_hamiltonian(ring_with_field(4), 1.05)[0]
     w, q = np.linalg.eigh(H.to_matrix())
     mus, eps, delta, lam, t = _regression_mus(H, (0, 49, 99)), 0.15, 1e-6, 0.5, 5.0
-    tau = 0.95 * np.pi / (2 + eps)  # the driver's default
+    if route == "gqsp":
+        tau = 0.95 * np.pi / (2 + eps)  # the driver's default
+
+        def reference_filter(mu):
+            return fourier_sign_series(mu, eps, delta, tau).of_energy(w), 2 * fourier_sign_series(
+                mu, eps, delta, tau).degree
+    else:
+        tau = 0.95 * np.pi / 2  # the driver's default: spectrum of H + 1 inside [0, 2] c [0, pi/tau]
+
+        def reference_filter(mu):
+            p = qetu_sign_polynomial(mu + 1, eps, delta, tau)
+            return p(np.cos(tau * (w + 1) / 2)), p.degree
     r = cool(H, backend="circuit", steps=3, lam=lam, eps=eps, delta=delta, time=t, schedule=mus,
-             record_states=True, circuit_options={"route": "gqsp"})
+             record_states=True, circuit_options={"route": route})
     v = default_perturbation(4).to_matrix()
+    m = chebyshev_coefficients(1.5 * t, tol=1e-13).size - 1
     psi = r.states[0]
     for k, mu in enumerate(mus, start=1):
-        g = fourier_sign_series(mu, eps, delta, tau).of_energy(w)
-        psi = expm(-1j * t * ((q * g) @ q.conj().T + lam * v)) @ psi
-        # GQSP angles rebuild g to 1e-12, the evolution phases their polynomials to 1e-12 (measured 4e-14)
+        f, queries = reference_filter(mu)
+        psi = expm(-1j * t * ((q * f) @ q.conj().T + lam * v)) @ psi
+        # filter phases rebuild f to 1e-12, the evolution phases their polynomials to 1e-12 (measured 1e-13)
         assert np.linalg.norm(r.states[k] - psi) <= 1e-8
-    degree = fourier_sign_series(0.0, eps, delta, tau).degree
-    m = chebyshev_coefficients(1.5 * t, tol=1e-13).size - 1
-    assert r.metadata.options["route"] == "gqsp" and np.all(r.queries_h[1:] == m * 2 * degree)
+        assert r.queries_h[k] == m * queries  # m applications of G, each one filter
+    assert r.metadata.options["route"] == route
     assert np.allclose(r.success_probabilities[1:], (1 - 1e-4) ** 2 / 4, rtol=0, atol=1e-9)
 
 
@@ -159,7 +172,10 @@ def test_gate_level_step_circuit_is_the_evolution():
 
 
 def test_apply_circuit_equals_qiskit_statevector():
-    from qdyn.circuits.qsp_cooling import CoherentCoolingStep, apply_circuit
+    from qiskit.quantum_info import Operator, SparsePauliOp
+
+    from qdyn.circuits.qsp import qetu_circuit
+    from qdyn.circuits.qsp_cooling import CoherentCoolingStep, apply_circuit, circuit_operator
     from qdyn.cooling import default_perturbation, erf_polynomial
 
     H = normalise_hamiltonian(ring_with_field(2), 1.05)[0]
@@ -169,6 +185,9 @@ def test_apply_circuit_equals_qiskit_statevector():
     initial = rng.standard_normal(2**circuit.num_qubits) + 1j * rng.standard_normal(2**circuit.num_qubits)
     initial /= np.linalg.norm(initial)
     assert np.max(np.abs(apply_circuit(circuit, initial) - simulate_statevector(circuit, initial))) <= 1e-12
+    shifted = (H + SparsePauliOp("II", [1.5])).simplify()
+    qetu = qetu_circuit(shifted, 1.0, np.array([0.2, -0.4, 0.1, 0.3]))  # dense signal, rotations, Hadamards
+    assert np.max(np.abs(circuit_operator(qetu) - Operator(qetu).data)) <= 1e-12
 
 
 def test_qsvt_filter_alone(ring3):
@@ -192,9 +211,11 @@ def test_coherent_circuit_bad_input(ring3):
     with pytest.raises(ValueError, match="circuit_options"):
         cool(ring3, steps=1, backend="circuit", circuit_options={"depth": 3})
     with pytest.raises(ValueError, match="route"):
-        cool(ring3, steps=1, backend="circuit", circuit_options={"route": "qetu"})
+        cool(ring3, steps=1, backend="circuit", circuit_options={"route": "qsp"})
     with pytest.raises(ValueError, match="tau"):
         cool(ring3, steps=1, backend="circuit", circuit_options={"route": "gqsp", "tau": 1.6})
+    with pytest.raises(ValueError, match="tau"):
+        cool(ring3, steps=1, backend="circuit", circuit_options={"route": "qetu", "tau": 1.7})
     with pytest.raises(ValueError, match="tau"):
         cool(ring3, steps=1, backend="circuit", circuit_options={"tau": 1.0})
     with pytest.raises(ValueError, match="block_encoding"):
