@@ -606,7 +606,7 @@ class CoherentCoolingStep:
             v_norm = pauli_norm(V)
             block = _block(V, 0.0, v_norm, self.kind)
             self._v_cache = {key: (Operator(block.circuit).data, block.n_ancillas, v_norm)}
-        return self._v_cache[key]
+        return self._v_cache[key], key
 
     def _filter(self, mu: float):
         """The filter appender for ``mu`` and its number of ancillas."""
@@ -621,8 +621,8 @@ class CoherentCoolingStep:
 
     def g_circuits(self, mu: float, lam: float, V, longer: int):
         """``U_G`` and its ``e``-controlled form (dense pieces), the layout and ``beta``; cached per step data."""
-        u_v, n_v, v_norm = self._v_block(V)
-        key = (float(mu), float(lam), id(u_v), longer)
+        (u_v, n_v, v_norm), v_key = self._v_block(V)
+        key = (float(mu), float(lam), v_key, longer)
         if key not in self._g_cache:
             append_filter, n_f = self._filter(float(mu))
             layout = StepLayout(self.H.num_qubits, max(n_f, n_v), with_flag=False,

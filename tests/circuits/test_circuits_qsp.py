@@ -147,6 +147,15 @@ def test_filter_routes_match_their_classical_references(route):
     assert np.allclose(r.success_probabilities[1:], (1 - 1e-4) ** 2 / 4, rtol=0, atol=1e-9)
 
 
+def test_coherent_circuit_backend_with_a_fresh_random_v_each_step(ring3):
+    # refresh_v draws a new V (X, Y and Z fields) each step: the circuit rebuilds U_V and U_G each time
+    kw = {"steps": 3, "lam": 0.5, "eps": 0.3, "time": 1.0, "schedule": [0.2, 0.2, 0.2], "refresh_v": True,
+          "seed": 3, "record_states": True}
+    poly = cool(ring3, backend="poly", **kw)
+    circ = cool(ring3, backend="circuit", **kw)
+    assert np.max(np.linalg.norm(circ.states - poly.states, axis=1)) <= 1e-8
+
+
 def test_gate_level_step_circuit_is_the_evolution():
     # The counted circuit (LCU encodings, flag rotations, controlled pieces) simulated gate by gate, against
     # e^{-iGt} of G = p(A) + lam V from dense linear algebra: the post-selected block is (1 - eta) e^{-iGt}/2.
