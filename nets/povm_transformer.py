@@ -69,15 +69,19 @@ class _CausalSelfAttention(nn.Module):
         *lead, length, _ = x.shape
         return x.reshape(*lead, length, self.n_heads, self.d_head).transpose(-3, -2)
 
-    def forward(self, x):
-        """Full sequence ``x`` of shape ``(B, N, d)``: position k attends to positions 0..k."""
-        n = x.shape[-2]
+    def forward(self, x, past=None):
+        """Positions ``P..P+L-1`` given as ``x`` of shape ``(B, L, d)``, with ``past = (k, v)`` the keys and values
+        ``(B, H, P, d_head)`` of positions ``0..P-1`` (none: ``P = 0``). Position ``p`` attends to positions
+        ``0..p``. Returns the output and the keys/values ``(B, H, L, d_head)`` of the ``L`` new positions."""
+        length = x.shape[-2]
         q, k, v = (self._split(t) for t in self.qkv(x).chunk(3, dim=-1))
-        scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)
-        causal = torch.ones(n, n, dtype=torch.bool, device=x.device).tril()
+        keys, values = (k, v) if past is None else (torch.cat([past[0], k], -2), torch.cat([past[1], v], -2))
+        offset = keys.shape[-2] - length
+        scores = q @ keys.transpose(-1, -2) / math.sqrt(self.d_head)
+        causal = torch.ones(length, keys.shape[-2], dtype=torch.bool, device=x.device).tril(offset)
         scores = scores.masked_fill(~causal, float("-inf"))
-        y = torch.softmax(scores, dim=-1) @ v
-        return self.out(y.transpose(-3, -2).reshape(x.shape))
+        y = torch.softmax(scores, dim=-1) @ values
+        return self.out(y.transpose(-3, -2).reshape(x.shape)), (k, v)
 
     def step(self, x, cache_k, cache_v, pos: int):
         """One position ``x`` of shape ``(B, d)``; writes its key/value into the caches ``(B, H, N, d_head)``
@@ -90,6 +94,7 @@ class _CausalSelfAttention(nn.Module):
         y = torch.einsum("bhl,bhld->bhd", torch.softmax(scores, dim=-1), values)
         return self.out(y.reshape(x.shape))
 
+
 class _Block(nn.Module):
     """Pre-LayerNorm transformer block: ``x + Attn(LN(x))`` then ``x + MLP(LN(x))``."""
 
@@ -100,13 +105,15 @@ class _Block(nn.Module):
         self.ln2 = nn.LayerNorm(d_model)
         self.mlp = nn.Sequential(nn.Linear(d_model, d_ff), nn.GELU(), nn.Linear(d_ff, d_model))
 
-    def forward(self, x):
-        x = x + self.attn(self.ln1(x))
-        return x + self.mlp(self.ln2(x))
+    def forward(self, x, past=None):
+        y, kv = self.attn(self.ln1(x), past)
+        x = x + y
+        return x + self.mlp(self.ln2(x)), kv
 
     def step(self, x, cache_k, cache_v, pos: int):
         x = x + self.attn.step(self.ln1(x), cache_k, cache_v, pos)
         return x + self.mlp(self.ln2(x))
+
 
 class POVMTransformer(nn.Module):
     """Autoregressive transformer density ``P(a) = prod_k p(a_k | a_<k)`` over POVM outcome strings.
@@ -189,36 +196,92 @@ class POVMTransformer(nn.Module):
         return a.long()
 
     # -- densities -----------------------------------------------------------------------------------
-    def conditional_log_probs(self, x, order=None):
+    def _run(self, tokens, first: int, order, past=None):
+        """Log-conditionals ``(B, L, K)`` of positions ``first..first+L-1`` read from input ``tokens`` ``(B, L)``
+        (position k reads outcome k-1; the start token at k = 0), with ``past`` the per-layer keys/values of
+        positions ``< first``; also returns this pass's per-layer keys/values."""
+        length = tokens.shape[1]
+        h = self.token_embedding(tokens) + self.position_embedding.weight[first:first + length]
+        kv = []
+        for i, block in enumerate(self.blocks):
+            h, layer_kv = block(h, None if past is None else past[i])
+            kv.append(layer_kv)
+        bias = self.site_bias[order[..., first:first + length]]
+        return torch.log_softmax(self.head(self.final_norm(h)) + bias, dim=-1), kv
+
+    def _input_tokens(self, x):
+        start = torch.full((x.shape[0], 1), self.n_outcomes, dtype=torch.int64, device=self.device)
+        return torch.cat([start, x[:, :-1]], dim=1)
+
+    def conditional_log_probs(self, x, order=None, *, validate: bool = True):
         """``log p(. | x_<k)`` for every position: shape ``(B, N, n_outcomes)``.
 
         ``x`` holds the outcomes in *network* order (position k = site ``order[k]``); ``order`` is ``(N,)`` or
-        ``(B, N)`` (one ordering per row), and only selects the per-site output bias.
+        ``(B, N)`` (one ordering per row), and only selects the per-site output bias. ``validate=False`` skips
+        the checks of ``x`` and ``order`` (which read their values, so that ``torch.func.vmap`` can map over
+        strings).
         """
-        x = self._check_strings(x)
-        order = self._order(order)
-        start = torch.full((x.shape[0], 1), self.n_outcomes, dtype=torch.int64, device=self.device)
-        tokens = torch.cat([start, x[:, :-1]], dim=1)
-        h = self.token_embedding(tokens) + self.position_embedding.weight
-        for block in self.blocks:
-            h = block(h)
-        logits = self.head(self.final_norm(h)) + self.site_bias[order]
-        return torch.log_softmax(logits, dim=-1)
+        x = self._check_strings(x) if validate else x
+        order = self._order(order) if validate or order is None else order
+        return self._run(self._input_tokens(x), 0, order)[0]
 
-    def log_prob(self, a, order=None):
+    def log_prob(self, a, order=None, *, validate: bool = True):
         """``log P(a)`` for outcome strings ``a`` of shape ``(B, N)`` (site order); differentiable.
 
         With ``order`` (a permutation of the sites), the network reads the sites in that order:
-        ``log P(a) = sum_k log p(a_{order[k]} | a_{order[<k]})``.
+        ``log P(a) = sum_k log p(a_{order[k]} | a_{order[<k]})``. ``validate`` as in
+        :meth:`conditional_log_probs`.
         """
-        a = self._check_strings(a)
-        order_t = self._order(order)
+        a = self._check_strings(a) if validate else a
+        order_t = self._order(order) if validate or order is None else order
         x = a.gather(1, order_t.expand(a.shape))
-        logp = self.conditional_log_probs(x, order_t)
+        logp = self.conditional_log_probs(x, order_t, validate=False)
         return logp.gather(-1, x.unsqueeze(-1)).squeeze(-1).sum(-1)
 
-    def forward(self, a, order=None):
-        return self.log_prob(a, order)
+    def forward(self, a, order=None, *, validate: bool = True):
+        return self.log_prob(a, order, validate=validate)
+
+    def log_prob_connected(self, a, connected, order=None):
+        """``(log P(a), log P(c))`` for strings ``a`` ``(B, N)`` and strings ``c`` ``(B, M, N)`` connected to them,
+        sharing the prefix work: equal to :meth:`log_prob` on each string, in one pass over ``a`` plus one pass
+        per suffix length.
+
+        If ``c`` first differs from ``a`` at network position ``j`` (along ``order``), the causal network gives
+        ``c`` the same hidden states, keys and values as ``a`` at every position ``<= j`` and every layer (they
+        see ``a_<j`` only), so ``log P(c) = sum_{k<j} log p(a_k|a_<k) + log p(c_j|a_<j) + sum_{k>j} ...`` and only
+        positions ``j+1..N-1`` are run, attending to the cached keys/values of ``a`` for positions ``<= j``.
+        Strings equal to ``a`` cost nothing. ``order``: ``(N,)`` or ``(B, N)``.
+        """
+        a = self._check_strings(a)
+        batch, n = a.shape
+        if connected.ndim != 3 or connected.shape[0] != batch or connected.shape[2] != n:
+            raise ValueError(f"connected strings must have shape ({batch}, M, {n}), got {tuple(connected.shape)}")
+        slots = connected.shape[1]
+        connected = self._check_strings(connected.reshape(batch * slots, n)).reshape(batch, slots, n)
+        order = self._order(order).expand(batch, n)
+        x = a.gather(1, order)
+        xc = connected.gather(2, order[:, None, :].expand(batch, slots, n))
+        logp, kv = self._run(self._input_tokens(x), 0, order)
+        chosen = logp.gather(-1, x.unsqueeze(-1)).squeeze(-1)  # (B, N)
+        prefix = torch.cat([torch.zeros_like(chosen[:, :1]), chosen.cumsum(1)], 1)  # prefix[:, j] = sum_{k<j}
+        differs = xc != x[:, None, :]
+        first = torch.where(differs.any(-1), differs.int().argmax(-1), n)  # first differing position (n: none)
+        rows = torch.arange(batch, device=self.device)[:, None].expand(batch, slots)
+        out = prefix[rows, first].clone()  # log P of positions < j (all of a when c = a)
+        changed = first < n
+        j_safe = first.clamp(max=n - 1)
+        at_j = logp[rows, j_safe].gather(-1, xc.gather(2, j_safe[..., None])).squeeze(-1)
+        out = out + torch.where(changed, at_j, torch.zeros_like(at_j))
+        for j in range(n - 1):
+            b_idx, m_idx = torch.nonzero(first == j, as_tuple=True)
+            if b_idx.numel() == 0:
+                continue
+            past = [(k[b_idx, :, : j + 1], v[b_idx, :, : j + 1]) for k, v in kv]
+            tail = xc[b_idx, m_idx]  # (G, N)
+            logp_tail, _ = self._run(tail[:, j:n - 1], j + 1, order[b_idx], past)
+            suffix = logp_tail.gather(-1, tail[:, j + 1:, None]).squeeze(-1).sum(-1)
+            out = out.index_put((b_idx, m_idx), suffix, accumulate=True)
+        return chosen.sum(1), out
 
     def probabilities(self):
         """The full distribution ``P`` as a ``(n_outcomes**N,)`` tensor (N <= 10), site 0 least significant."""

@@ -97,18 +97,33 @@ class StringState(nn.Module):
     def n_strings(self) -> int:
         return int(self.strings.shape[0])
 
-    def log_prob(self, a):
-        """``log P(a) = logsumexp_s log P_net(a | s) - log S``; all strings in one batched network call."""
-        a = self.net._check_strings(a)
+    def log_prob(self, a, *, validate: bool = True):
+        """``log P(a) = logsumexp_s log P_net(a | s) - log S``; all strings in one batched network call.
+        ``validate=False`` skips the checks of ``a`` (for ``torch.func.vmap``)."""
+        a = self.net._check_strings(a) if validate else a
         batch, n_str = a.shape[0], self.n_strings
         # Row (s, b) holds sample b read along string s: x[s, b, k] = a[b, strings[s, k]].
         x = a[:, self.strings].permute(1, 0, 2).reshape(n_str * batch, self.n_sites)
-        logp = self.net.conditional_log_probs(x, order=self.strings.repeat_interleave(batch, 0))
+        logp = self.net.conditional_log_probs(x, order=self.strings.repeat_interleave(batch, 0), validate=False)
         per_string = logp.gather(-1, x.unsqueeze(-1)).squeeze(-1).sum(-1).reshape(n_str, batch)
         return torch.logsumexp(per_string, dim=0) - math.log(n_str)
 
-    def forward(self, a):
-        return self.log_prob(a)
+    def forward(self, a, *, validate: bool = True):
+        return self.log_prob(a, validate=validate)
+
+    def log_prob_connected(self, a, connected):
+        """``(log P(a), log P(c))`` for strings ``a`` ``(B, N)`` and connected strings ``c`` ``(B, M, N)``: each
+        ordering shares the prefix work of its own reading of ``a`` (see
+        :meth:`~qdyn.nets.povm_transformer.POVMTransformer.log_prob_connected`); the orderings are combined as in
+        :meth:`log_prob`."""
+        a = self.net._check_strings(a)
+        batch, n_str = a.shape[0], self.n_strings
+        rep = a.repeat(n_str, 1)  # row s * batch + b: sample b, read along string s
+        conn = torch.as_tensor(connected, device=self.device).repeat(n_str, 1, 1)
+        logp_a, logp_c = self.net.log_prob_connected(rep, conn, order=self.strings.repeat_interleave(batch, 0))
+        shift = math.log(n_str)
+        return (torch.logsumexp(logp_a.reshape(n_str, batch), 0) - shift,
+                torch.logsumexp(logp_c.reshape(n_str, batch, -1), 0) - shift)
 
     def probabilities(self):
         """The full distribution (N <= 10), site 0 least significant."""

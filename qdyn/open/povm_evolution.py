@@ -318,9 +318,114 @@ class _ExactOperator:
         self.strings = strings
         self.index = (connected * powers).sum(-1)
         self.values = values.to(state.dtype)
+        self._matrix = None
 
     def apply(self, P):
         return (self.values * P[self.index]).sum(-1)
+
+    def matrix(self):
+        """``L`` as a torch sparse ``(4^N, 4^N)`` matrix (built once)."""
+        if self._matrix is None:
+            import torch
+
+            m, width = self.index.shape
+            rows = torch.arange(m, device=self.index.device).repeat_interleave(width)
+            self._matrix = torch.sparse_coo_tensor(torch.stack([rows, self.index.reshape(-1)]),
+                                                   self.values.reshape(-1), (m, m), check_invariants=True).coalesce()
+        return self._matrix
+
+
+#: Largest Jacobian (strings x parameters) for ``optimizer="lm"`` chosen automatically in exact mode.
+_LM_MAX_ENTRIES = 4 * 10**7
+_LM_CHUNK = 1024
+_LM_STALL = 10  # stop when the L1 loss fell by less than 1% over this many iterations
+
+
+def _n_parameters(state) -> int:
+    return sum(p.numel() for p in state.parameters() if p.requires_grad)
+
+
+def _resolve_optimizer(optimizer: str, mode: str, state) -> str:
+    check_choice("optimizer", optimizer, ("auto", "adam", "lm"))
+    if optimizer == "lm" and mode != "exact":
+        raise ValueError("optimizer='lm' (Levenberg-Marquardt) needs mode='exact'")
+    if optimizer == "auto":
+        small = mode == "exact" and 4**state.n_sites * _n_parameters(state) <= _LM_MAX_ENTRIES
+        return "lm" if small else "adam"
+    return optimizer
+
+
+def _levenberg_marquardt(state, op: _ExactOperator, c0: float, c1: float, target, max_iter: int, tol: float):
+    """Minimise ``||r||_2^2``, ``r = c0 P_theta + c1 L P_theta - target`` over all ``4^N`` strings, by
+    Levenberg-Marquardt on the network parameters (in place); returns the L1 norms ``||r||_1`` after each
+    accepted iteration (the first entry: at the start).
+
+    The Jacobian ``dr/dtheta = (c0 + c1 L) diag(P) d log P / dtheta`` comes from per-string gradients
+    (``torch.func.vmap`` of ``grad``); the step ``delta = -(J^T J + lam)^{-1} J^T r`` is solved in the smaller of
+    the string and parameter spaces (``J^T (J J^T + lam)^{-1} r`` when there are fewer strings than parameters).
+    ``lam`` shrinks 10x after a step that lowers ``||r||_2`` and grows 4x after one that does not. The L1 loss of
+    the trapezoid rule and this least-squares loss share their minimiser ``r = 0`` whenever the network can
+    represent the step exactly, and LM converges to it quadratically instead of stalling on the kink of
+    ``|r|``. Stops when ``||r||_1 <= tol``, after ``max_iter`` Jacobians, when no step lowers the loss, or when
+    ``||r||_1`` fell by less than 1% over the last 10 iterations.
+    """
+    import torch
+    from torch.func import functional_call, grad, vmap
+
+    named = [(k, p) for k, p in state.named_parameters() if p.requires_grad]
+    names, shapes = [k for k, _ in named], [p.shape for _, p in named]
+    sizes = [p.numel() for _, p in named]
+    theta = torch.cat([p.detach().reshape(-1) for _, p in named])
+    strings, L = op.strings, op.matrix()
+    m = strings.shape[0]
+
+    def unflatten(vector):
+        return {k: t.reshape(shape) for k, t, shape in zip(names, torch.split(vector, sizes), shapes, strict=True)}
+
+    def residual(vector):
+        P = torch.exp(functional_call(state, unflatten(vector), (strings,)))
+        return c0 * P + c1 * op.apply(P) - target, P
+
+    def single(params, string):
+        return functional_call(state, params, (string[None],), {"validate": False})[0]
+
+    per_string = vmap(grad(single), in_dims=(None, 0))
+    with torch.no_grad():
+        r, P = residual(theta)
+    cost, losses, lam = float(r @ r), [float(r.abs().sum())], None
+    for _ in range(max_iter):
+        if losses[-1] <= tol or (len(losses) > _LM_STALL and losses[-1] > 0.99 * losses[-1 - _LM_STALL]):
+            break
+        params = unflatten(theta)
+        blocks = []
+        for start in range(0, m, _LM_CHUNK):
+            g = per_string(params, strings[start:start + _LM_CHUNK])
+            blocks.append(torch.cat([g[k].reshape(g[k].shape[0], -1) for k in names], 1))
+        with torch.no_grad():
+            J = torch.cat(blocks) * P[:, None]
+            J = c0 * J + c1 * torch.sparse.mm(L, J)
+            dual = m <= J.shape[1]
+            G = J @ J.T if dual else J.T @ J
+            rhs = r if dual else J.T @ r
+            eye = torch.eye(G.shape[0], dtype=G.dtype, device=G.device)
+            scale = float(G.diagonal().mean()) + 1e-300
+            lam = 1e-3 * scale if lam is None else lam
+            while lam < 1e12 * scale:
+                solution = torch.linalg.solve(G + lam * eye, rhs)
+                candidate = theta - (J.T @ solution if dual else solution)
+                r_new, P_new = residual(candidate)
+                if float(r_new @ r_new) < cost:
+                    theta, r, P, cost = candidate, r_new, P_new, float(r_new @ r_new)
+                    lam /= 10
+                    break
+                lam *= 4
+            else:
+                break  # no damping lowers the loss: converged as far as this precision allows
+        losses.append(float(r.abs().sum()))
+    with torch.no_grad():
+        for (_, p), value in zip(named, unflatten(theta).values(), strict=True):
+            p.copy_(value)
+    return losses
 
 
 def _trapezoid_residual_exact(state, frozen_P, op: _ExactOperator, dt: float):
@@ -331,16 +436,49 @@ def _trapezoid_residual_exact(state, frozen_P, op: _ExactOperator, dt: float):
     return P_new - dt * op.apply(P_new) - frozen_P - dt * op.apply(frozen_P)
 
 
-def _trapezoid_ratio(state, frozen, action, a, dt: float):
+def _evaluation_plan(state, a, connected, prefix):
+    """How to evaluate ``log P`` on ``[a, connected]``: ``None`` for prefix sharing, or the deduplicated strings
+    ``(unique, inverse, shape)``. ``prefix=None`` (auto) takes the cheaper by counted position evaluations:
+    ``(distinct strings) x N`` against ``B N + sum_c (N - 1 - j_c)`` (``j_c`` the first site where ``c`` differs from
+    its sample; exact for a single ordering, an estimate for string states)."""
+    import torch
+
+    if prefix:
+        return None
+    strings = torch.cat([a.unsqueeze(1), connected], dim=1)
+    unique, inverse = _deduplicate(strings)
+    if prefix is None:
+        batch, n = a.shape
+        differs = connected != a[:, None, :]
+        first = torch.where(differs.any(-1), differs.int().argmax(-1), n - 1)
+        if batch * n + int((n - 1 - first).sum()) < unique.shape[0] * n:
+            return None
+    return unique, inverse, strings.shape[:-1]
+
+
+def _log_probs_with_connected(state, a, connected, plan):
+    """``log P`` of ``[a, connected[:, 0], connected[:, 1], ...]``: shape ``(B, 1 + M)``, in one batched evaluation.
+
+    ``plan`` from :func:`_evaluation_plan`: ``None`` goes through the state's ``log_prob_connected`` (each connected
+    string re-runs only the positions after its first difference from ``a``, reusing ``a``'s keys/values);
+    otherwise every distinct string of the batch is evaluated once in full."""
+    import torch
+
+    if plan is None:
+        logp_a, logp_c = state.log_prob_connected(a, connected)
+        return torch.cat([logp_a[:, None], logp_c], 1)
+    return _log_prob_on(state, *plan)
+
+
+def _trapezoid_ratio(state, frozen, action, a, dt: float, prefix: bool | None = False):
     """``r(a) / P'(a)`` for samples ``a`` (denominator detached), from log-probability differences."""
     import torch
 
     connected, values = _apply_action(action, a)
-    strings = torch.cat([a.unsqueeze(1), connected], dim=1)
-    unique, inverse = _deduplicate(strings)
-    logp_new = _log_prob_on(state, unique, inverse, strings.shape[:-1])
+    plan = _evaluation_plan(state, a, connected, prefix)
+    logp_new = _log_probs_with_connected(state, a, connected, plan)
     with torch.no_grad():
-        logp_old = _log_prob_on(frozen, unique, inverse, strings.shape[:-1])
+        logp_old = _log_probs_with_connected(frozen, a, connected, plan)
         ref = logp_new[:, 0].detach()
     values = values.to(logp_new.dtype)
     new = torch.exp(logp_new - ref[:, None])
@@ -348,15 +486,26 @@ def _trapezoid_ratio(state, frozen, action, a, dt: float):
     return (new[:, 0] - dt * (values * new[:, 1:]).sum(1)) - (old[:, 0] + dt * (values * old[:, 1:]).sum(1))
 
 
-def _stationary_ratio(state, action, a):
+def _stationary_ratio(state, action, a, prefix: bool | None = False):
     """``(L P)(a) / P(a)`` for samples ``a`` (denominator detached)."""
     import torch
 
     connected, values = _apply_action(action, a)
-    strings = torch.cat([a.unsqueeze(1), connected], dim=1)
-    logp = _log_prob_on(state, *_deduplicate(strings), strings.shape[:-1])
+    logp = _log_probs_with_connected(state, a, connected, _evaluation_plan(state, a, connected, prefix))
     ref = logp[:, 0].detach()
     return (values.to(logp.dtype) * torch.exp(logp[:, 1:] - ref[:, None])).sum(1)
+
+
+def _use_prefix(state, prefix_sharing) -> bool | None:
+    """Check ``prefix_sharing``; ``None`` (auto, decided per chunk) becomes False for a state without
+    ``log_prob_connected``."""
+    if prefix_sharing is None:
+        return None if hasattr(state, "log_prob_connected") else False
+    if not isinstance(prefix_sharing, bool):
+        raise TypeError(f"prefix_sharing must be True, False or None, got {prefix_sharing!r}")
+    if prefix_sharing and not hasattr(state, "log_prob_connected"):
+        raise ValueError("prefix_sharing=True needs a state with log_prob_connected (POVMTransformer, StringState)")
+    return prefix_sharing
 
 
 def _sampled_l1(ratio_fn, state, n_samples: int, generator, chunk_size: int, backward: bool, slots: int = 1):
@@ -413,10 +562,11 @@ def _optimiser_options(lindbladian, povm, observables_ops, n_samples, n_eval_sam
 
 # -- checkpoints ----------------------------------------------------------------------------------------------
 def _load_checkpoint(path, expected: dict):
-    import torch
+    """The payload of a checkpoint written by :func:`evolve`, through the shared ``weights_only`` loader of
+    :mod:`qdyn.nets.training` (the history holds only plain Python numbers, lists and dicts)."""
+    from qdyn.nets.training import load_checkpoint
 
-    # weights_only=False: the run's own file, whose history holds numpy arrays (written by save_checkpoint)
-    payload = torch.load(path, map_location="cpu", weights_only=False)
+    payload = load_checkpoint(path)
     for key, value in expected.items():
         if payload["config"].get(key) != value:
             raise ValueError(f"checkpoint {path} was written with {key}={payload['config'].get(key)!r}, "
@@ -428,6 +578,7 @@ def _load_checkpoint(path, expected: dict):
 def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observables_ops: dict | None = None,
            mode: str = "sampled", n_samples: int = 1000, n_eval_samples: int | None = None,
            iterations: int = 120, lr: float = 1e-2, lr_final: float | None = None, chunk_size: int = 8192,
+           optimizer: str = "auto", tol: float = 1e-12, prefix_sharing: bool | None = None,
            seed=None, checkpoint: str | os.PathLike | None = None, resume: bool = False, callback=None,
            progress: bool = False) -> NeuralEvolution:
     """Evolve ``state`` (trained in place) under ``dP/dt = L P`` from 0 to ``t_final`` in trapezoid steps ``tau``.
@@ -442,10 +593,17 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
     mode : ``"sampled"`` (Monte-Carlo loss on exact samples) or ``"exact"`` (all ``4^N`` strings, N <= 8).
     n_samples : samples per optimiser iteration (sampled mode).
     n_eval_samples : samples of the per-step residual and of the observables (default ``4 n_samples``).
-    iterations : optimiser (Adam) iterations per time step; ``lr`` its learning rate, decayed geometrically
-        to ``lr_final`` over each step when given.
+    iterations : optimiser iterations per time step (Adam steps, or at most that many Levenberg-Marquardt
+        Jacobians); ``lr`` the Adam learning rate, decayed geometrically to ``lr_final`` over each step when given.
     chunk_size : the most strings (samples times their connected strings) per network call; bounds memory,
         the gradient being accumulated over chunks.
+    optimizer : ``"adam"`` (Adam on the L1 loss, the method of the paper), ``"lm"`` (exact mode only:
+        Levenberg-Marquardt on the same residual vector, see :func:`_levenberg_marquardt`), or ``"auto"``:
+        ``"lm"`` in exact mode when the Jacobian (``4^N`` x parameters) has at most 4e7 entries, else Adam.
+    tol : exact mode stops a step's optimisation once its L1 loss is at most ``tol``.
+    prefix_sharing : evaluate connected strings from their first difference with the sample on, reusing the
+        sample's keys/values (True), or each distinct string of a chunk once, in full (False); ``None`` picks,
+        chunk by chunk, the one with fewer position evaluations. Both give the same numbers.
     seed : int, Generator or None; recorded. Step k draws from a stream derived from ``(seed, k)``.
     checkpoint, resume : a file written after every step (atomically); with ``resume=True`` and an existing
         file, the run continues after its last completed step (the parameters, histories and settings are
@@ -453,7 +611,8 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
     callback : ``callback(step, time, state)`` after each step (and its checkpoint).
     progress : tqdm bar over time steps.
 
-    In exact mode every iteration's loss is exact, and each step keeps the parameters with the smallest loss.
+    In exact mode every iteration's loss is exact, and each step keeps the parameters with the smallest loss;
+    ``loss_history`` rows are padded with NaN after an early stop.
     """
     import torch
 
@@ -468,9 +627,12 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
         raise ValueError(f"t_final={t_final} must be a positive integer multiple of tau={tau}")
     n_samples, n_eval_samples, iterations, lr, gamma, chunk_size, action, povm, ops = _optimiser_options(
         lindbladian, povm, observables_ops, n_samples, n_eval_samples, iterations, lr, lr_final, chunk_size)
+    optimizer = _resolve_optimizer(optimizer, mode, state)
+    tol = check_positive("tol", tol, allow_zero=True)
+    prefix = _use_prefix(state, prefix_sharing)
     _, seed = make_rng(seed)
     dt = tau / 2
-    config = {"tau": tau, "mode": mode, "seed": seed, "n_sites": state.n_sites}
+    config = {"tau": float(tau), "mode": mode, "seed": int(seed), "n_sites": int(state.n_sites)}
 
     exact_op = _ExactOperator(action, state) if mode == "exact" else None
     slots = _slots(action, state)
@@ -493,7 +655,8 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
         start_step = payload["step"] + 1
     if start_step == 0:
         values, errors = measure(0)
-        history["expect"], history["errors"] = [values], [errors]
+        history["expect"] = [{k: float(v) for k, v in values.items()}]
+        history["errors"] = [{k: float(v) for k, v in errors.items()}]
 
     steps = range(start_step, n_steps)
     bar = None
@@ -512,24 +675,33 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
             if mode == "exact":
                 with torch.no_grad():
                     frozen_P = torch.exp(frozen.log_prob(exact_op.strings))
-                best = (math.inf, None)
-                for _ in range(iterations + 1):
-                    optimiser.zero_grad()
-                    loss = _trapezoid_residual_exact(state, frozen_P, exact_op, dt).abs().sum()
-                    losses.append(float(loss.detach()))
-                    if losses[-1] < best[0]:
-                        best = (losses[-1], copy.deepcopy(state.state_dict()))
-                    if len(losses) > iterations:  # the last pass only scores the final update
-                        break
-                    loss.backward()
-                    optimiser.step()
-                    scheduler.step()
-                state.load_state_dict(best[1])
-                residual, residual_error = best[0], 0.0
-                losses = losses[:iterations]
+                if optimizer == "lm":
+                    target = frozen_P + dt * exact_op.apply(frozen_P)
+                    losses = _levenberg_marquardt(state, exact_op, 1.0, -dt, target, iterations, tol)[1:]
+                    residual = losses[-1] if losses else float(
+                        _trapezoid_residual_exact(state, frozen_P, exact_op, dt).abs().sum().detach())
+                else:
+                    best = (math.inf, None)
+                    for _ in range(iterations + 1):
+                        optimiser.zero_grad()
+                        loss = _trapezoid_residual_exact(state, frozen_P, exact_op, dt).abs().sum()
+                        losses.append(float(loss.detach()))
+                        if losses[-1] < best[0]:
+                            best = (losses[-1], copy.deepcopy(state.state_dict()))
+                        if len(losses) > iterations or losses[-1] <= tol:  # the last pass only scores
+                            break
+                        loss.backward()
+                        optimiser.step()
+                        scheduler.step()
+                    state.load_state_dict(best[1])
+                    residual = best[0]
+                    losses = losses[:iterations]
+                residual_error = 0.0
+                history["epochs"] += len(losses)
+                losses = losses + [math.nan] * (iterations - len(losses))
             else:
                 def ratio(a, frozen=frozen):
-                    return _trapezoid_ratio(state, frozen, action, a, dt)
+                    return _trapezoid_ratio(state, frozen, action, a, dt, prefix)
 
                 for _ in range(iterations):
                     optimiser.zero_grad()
@@ -540,13 +712,14 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
                 residual, residual_error = _sampled_l1(ratio, state, n_eval_samples, generator, chunk_size,
                                                        backward=False, slots=slots)
                 history["samples"] += iterations * n_samples + n_eval_samples
-            history["epochs"] += iterations
+                history["epochs"] += iterations
             values, errors = measure(step + 1)
-            history["expect"].append(values)
-            history["errors"].append(errors)
-            history["residuals"].append(residual)
-            history["residual_errors"].append(residual_error)
-            history["losses"].append(losses)
+            # plain Python floats only, so that the checkpoint loads with torch.load(weights_only=True)
+            history["expect"].append({k: float(v) for k, v in values.items()})
+            history["errors"].append({k: float(v) for k, v in errors.items()})
+            history["residuals"].append(float(residual))
+            history["residual_errors"].append(float(residual_error))
+            history["losses"].append([float(v) for v in losses])
             if checkpoint is not None:
                 save_checkpoint(checkpoint, {"step": step, "state_dict": state.state_dict(), "history": history,
                                               "config": config})
@@ -564,21 +737,24 @@ def evolve(state, lindbladian, t_final: float, tau: float, *, povm=None, observa
         loss_history=np.array(history["losses"]), mode=mode, tau=tau, resumed_from=start_step,
         resources=Resources(epochs=history["epochs"], samples=history["samples"], wall_time=watch.elapsed),
         metadata=make_metadata(seed=seed, backend="povm-transformer", device=str(state.device), mode=mode,
-                               tau=tau, n_samples=n_samples, iterations=iterations, lr=lr, lr_final=lr_final))
+                               tau=tau, n_samples=n_samples, iterations=iterations, lr=lr, lr_final=lr_final,
+                               optimizer=optimizer, prefix_sharing=prefix))
 
 
 def steady_state(state, lindbladian, *, povm=None, observables_ops: dict | None = None, mode: str = "sampled",
                  n_samples: int = 10_000, n_eval_samples: int | None = None, iterations: int = 1000,
                  eval_every: int = 25, lr: float = 1e-2, lr_final: float | None = None, chunk_size: int = 8192,
+                 optimizer: str = "auto", tol: float = 1e-12, prefix_sharing: bool | None = None,
                  seed=None, progress: bool = False) -> NeuralSteadyState:
     """Train ``state`` (in place) towards ``L P = 0`` by minimising ``|| L P_theta ||_1``.
 
     Sampled mode estimates ``E_{a~P}[|(L P)(a)| / P(a)]`` (denominator detached) on ``n_samples`` exact samples
     per iteration; every ``eval_every`` iterations (and at the end) the loss is re-estimated on
     ``n_eval_samples`` fresh samples (default ``4 n_samples``) and the best parameters so far are kept; the
-    state ends with those. Exact mode sums over all ``4^N`` strings (N <= 8) and keeps the best iterate.
-    ``observables_ops`` are measured on the kept state (exactly in exact mode, on ``n_eval_samples`` samples
-    otherwise). Other parameters as in :func:`evolve`.
+    state ends with those. Exact mode sums over all ``4^N`` strings (N <= 8) and keeps the best iterate
+    (with ``optimizer="lm"``, see :func:`evolve`, every Levenberg-Marquardt iterate is scored exactly and the loss
+    is ``|| L P ||_2^2``, whose minimiser ``L P = 0`` is the same). ``observables_ops`` are measured on the kept
+    state (exactly in exact mode, on ``n_eval_samples`` samples otherwise). Other parameters as in :func:`evolve`.
     """
     import torch
 
@@ -587,6 +763,9 @@ def steady_state(state, lindbladian, *, povm=None, observables_ops: dict | None 
     n_samples, n_eval_samples, iterations, lr, gamma, chunk_size, action, povm, ops = _optimiser_options(
         lindbladian, povm, observables_ops, n_samples, n_eval_samples, iterations, lr, lr_final, chunk_size)
     eval_every = check_int("eval_every", eval_every, minimum=1)
+    optimizer = _resolve_optimizer(optimizer, mode, state)
+    tol = check_positive("tol", tol, allow_zero=True)
+    prefix = _use_prefix(state, prefix_sharing)
     _, seed = make_rng(seed)
     generator = _generator(seed, state.device, 0)
     exact_op = _ExactOperator(action, state) if mode == "exact" else None
@@ -595,7 +774,7 @@ def steady_state(state, lindbladian, *, povm=None, observables_ops: dict | None 
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimiser, gamma)
 
     def ratio(a):
-        return _stationary_ratio(state, action, a)
+        return _stationary_ratio(state, action, a, prefix)
 
     def accurate_loss():
         if mode == "exact":
@@ -607,11 +786,17 @@ def steady_state(state, lindbladian, *, povm=None, observables_ops: dict | None 
     best = (math.inf, 0.0, -1, None)
     samples = 0
     steps = range(iterations + 1)
-    if progress:
+    if progress and optimizer != "lm":
         from tqdm.auto import tqdm
 
         steps = tqdm(steps, desc="POVM steady state")
     with Stopwatch() as watch:
+        if optimizer == "lm":
+            zero = torch.zeros(len(exact_op.strings), dtype=state.dtype, device=state.device)
+            eval_losses = _levenberg_marquardt(state, exact_op, 0.0, 1.0, zero, iterations, tol)
+            losses, eval_iters = eval_losses[:-1], list(range(len(eval_losses)))
+            best = (eval_losses[-1], 0.0, eval_iters[-1], copy.deepcopy(state.state_dict()))
+            steps = ()
         for it in steps:
             if it % eval_every == 0 or it == iterations:
                 value, error = accurate_loss()
@@ -644,6 +829,7 @@ def steady_state(state, lindbladian, *, povm=None, observables_ops: dict | None 
     return NeuralSteadyState(
         expect=values, expect_errors=errors, best_loss=best[0], best_loss_error=best[1], best_iteration=best[2],
         loss_history=np.array(losses), eval_iterations=np.array(eval_iters), eval_losses=np.array(eval_losses),
-        mode=mode, resources=Resources(epochs=iterations, samples=samples, wall_time=watch.elapsed),
+        mode=mode, resources=Resources(epochs=len(losses), samples=samples, wall_time=watch.elapsed),
         metadata=make_metadata(seed=seed, backend="povm-transformer", device=str(state.device), mode=mode,
-                               n_samples=n_samples, iterations=iterations, lr=lr, lr_final=lr_final))
+                               n_samples=n_samples, iterations=iterations, lr=lr, lr_final=lr_final,
+                               optimizer=optimizer, prefix_sharing=prefix))

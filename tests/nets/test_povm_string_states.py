@@ -76,6 +76,19 @@ def test_string_state_normalised_and_sampled_exactly():
     assert pvalue > 1e-4  # seeded; a correct sampler fails at this level with probability 1e-4
 
 
+def test_prefix_shared_evaluation_of_a_string_state():
+    # Every ordering shares the prefix of its own reading of the sample; the mixture must equal log_prob.
+    n = 5
+    state = _random_state(chain_strings(n), n)
+    rng = np.random.default_rng(1)
+    a = state.sample(30, generator=torch_generator(1))
+    c = a[:, None, :].repeat(1, 8, 1)
+    c[:, :, 2] = torch.as_tensor(rng.integers(0, 4, size=(30, 8)))  # change one site (or keep it)
+    logp_a, logp_c = state.log_prob_connected(a, c)
+    torch.testing.assert_close(logp_a, state.log_prob(a), atol=1e-12, rtol=0)
+    torch.testing.assert_close(logp_c, state.log_prob(c.reshape(-1, n)).reshape(30, 8), atol=1e-12, rtol=0)
+
+
 def test_bad_strings():
     net = POVMTransformer(4, seed=0)
     with pytest.raises(ValueError, match="permutation"):

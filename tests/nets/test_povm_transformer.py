@@ -77,6 +77,41 @@ def test_cached_sampling_equals_uncached_evaluation():
         torch.testing.assert_close(logp_cached, logp_full.detach(), atol=1e-12, rtol=0)
 
 
+def _random_connected(model, batch, slots, seed):
+    """Strings ``(batch, slots, N)`` that agree with random samples up to a random site and differ after it
+    (some equal to the sample), as the connected strings of a local term do."""
+    rng = np.random.default_rng(seed)
+    a = model.sample(batch, generator=torch_generator(seed))
+    n = model.n_sites
+    c = a[:, None, :].repeat(1, slots, 1)
+    for b in range(batch):
+        for m in range(slots):
+            j = rng.integers(0, n + 1)  # j = n: the sample itself (a padding slot)
+            if j < n:
+                c[b, m, j:] = torch.as_tensor(rng.integers(0, 4, size=n - j))
+    return a, c
+
+
+@pytest.mark.parametrize("order", [None, [3, 0, 4, 1, 2]])
+def test_prefix_shared_evaluation_equals_the_full_evaluation(order):
+    # log_prob_connected reuses the sample's keys/values for the common prefix; it must equal log_prob on each
+    # string (values and gradients), for a 3-layer, 2-head model, in float64 (summation order only).
+    model = _random_model(5, n_layers=3, n_heads=2, d_model=16)
+    a, c = _random_connected(model, 40, 12, seed=4)
+    logp_a, logp_c = model.log_prob_connected(a, c, order=order)
+    full_a = model.log_prob(a, order=order)
+    full_c = model.log_prob(c.reshape(-1, 5), order=order).reshape(40, 12)
+    torch.testing.assert_close(logp_a, full_a, atol=1e-12, rtol=0)
+    torch.testing.assert_close(logp_c, full_c, atol=1e-12, rtol=0)
+    weights = torch.linspace(0.5, 1.5, 12, dtype=torch.float64)
+    shared = torch.autograd.grad((logp_c * weights).sum() + logp_a.sum(), list(model.parameters()))
+    full = torch.autograd.grad((full_c * weights).sum() + full_a.sum(), list(model.parameters()))
+    for g_shared, g_full in zip(shared, full, strict=True):
+        torch.testing.assert_close(g_shared, g_full, atol=1e-11, rtol=1e-12)
+    with pytest.raises(ValueError, match="connected strings must have shape"):
+        model.log_prob_connected(a, c[:, :, :4])
+
+
 def test_density_evaluation_is_causal():
     model = _random_model(6, n_layers=2, n_heads=2, d_model=16)
     x = torch.randint(4, (50, 6), generator=torch_generator(0))
