@@ -57,6 +57,7 @@ encodings, multi-controlled-X flag rotations) and counts their qubits, queries a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +70,7 @@ __all__ = [
     "GQSPFilter",
     "QETUFilter",
     "StepLayout",
+    "amplified_step_circuit",
     "apply_circuit",
     "circuit_operator",
     "cooling_circuit_resources",
@@ -358,12 +360,19 @@ class _Gates:
 
     @staticmethod
     def rotation(qc, psis, reflect_on, z_on, controls=(), ctrl_state=0, flag=None):
-        from qiskit.circuit.library import MCXGate, RZZGate
-
-        mcx = MCXGate(len(reflect_on), ctrl_state=0)
+        mcx = _zero_controlled_x(len(reflect_on))
         qc.append(mcx, list(reflect_on) + [flag])  # flag = 1 on Pi: 2 Pi - 1 = -Z_flag
-        if np.ndim(psis) == 0:
-            _Gates.append(qc, RZZGate(2 * psis), [flag, z_on], controls, ctrl_state)
+        if np.ndim(psis) == 0 and not controls:
+            qc.rzz(2 * psis, flag, z_on)
+        elif np.ndim(psis) == 0:  # RZZ = CX RZ CX: only the RZ needs the controls (0-controls X-conjugated)
+            zeros = [q for j, q in enumerate(controls) if not (ctrl_state >> j) & 1]
+            qc.cx(flag, z_on)
+            if zeros:
+                qc.x(zeros)
+            qc.mcrz(2 * psis, list(controls), z_on)
+            if zeros:
+                qc.x(zeros)
+            qc.cx(flag, z_on)
         else:  # psi_e = (psi_0 + psi_1)/2 + Z_e (psi_0 - psi_1)/2, e the only control
             if len(controls) != 1:
                 raise ValueError("a branch-dependent rotation takes exactly one control, the branch qubit")
@@ -373,6 +382,14 @@ class _Gates:
             qc.rzz(psis[0] - psis[1], flag, z_on)  # conjugated by CX(e, z): exp(-i .. Z_f Z_z Z_e)
             qc.cx(e, z_on)
         qc.append(mcx, list(reflect_on) + [flag])
+
+
+@functools.cache
+def _zero_controlled_x(k: int):
+    """One shared multi-controlled X (controls in ``|0>``) per size: inverted once, transpiled once."""
+    from qiskit.circuit.library import MCXGate
+
+    return MCXGate(k, ctrl_state=0)
 
 
 def _rotation(form, qc, layout, psis, reflect_on, z_on, controls=(), ctrl_state=0):
@@ -457,6 +474,58 @@ def step_circuit(form, layout: StepLayout, u_g, u_g_dag, c_u_g, cos_phases, sin_
     qc.sdg(e)  # (C - i S)/2 on e = 0 after the final Hadamard
     qc.h(e)
     return qc
+
+
+def amplified_step_circuit(form, layout: StepLayout, step: QuantumCircuit) -> QuantumCircuit:
+    """One round of oblivious amplitude amplification on ``step``: ``-W R W^dag R W``, ``R = 1 - 2 Pi``.
+
+    ``W = step`` has ``Pi W Pi = sin(theta) U`` with ``U`` (close to) unitary and ``Pi = |0_anc><0_anc|``
+    (Berry, Childs, Cleve, Kothari, Somma, PRL 114, 090502 (2015), Lemma 3.6): the amplified block is
+    ``sin(3 theta) U``. For the cooling step ``sin(theta) = (1 - eta)/2`` (``theta ~ pi/6``), so the
+    post-selection probability rises from ``~1/4`` to ``sin^2(3 theta) = 1 - O(eta^2)`` for three times the
+    queries.
+    """
+    ancillas = [q for q in range(layout.total) if q >= layout.n_system and q != layout.flag]
+    step_dg = _inverse_circuit(step)
+    qc = QuantumCircuit(layout.total, name="amplified-step")
+
+    def append(circuit):  # the instructions themselves (no copy of the thousands of gates)
+        for inst in circuit.data:
+            qc.append(inst.operation, [circuit.find_bit(q).index for q in inst.qubits], copy=False)
+        qc.global_phase += circuit.global_phase
+
+    def reflect():  # 1 - 2 |0_anc><0_anc| (the flag, if any, is |0> between the pieces)
+        if form is _Dense:
+            diagonal = np.ones(2 ** len(ancillas), dtype=complex)
+            diagonal[0] = -1.0
+            _Dense.append(qc, np.diag(diagonal), ancillas)
+        else:  # X H . MCX (others in |0>) . H X on the first ancilla: -1 on |0...0> only
+            target = ancillas[0]
+            qc.x(target)
+            qc.h(target)
+            qc.append(_zero_controlled_x(len(ancillas) - 1), ancillas[1:] + [target])
+            qc.h(target)
+            qc.x(target)
+
+    append(step)
+    reflect()
+    append(step_dg)
+    reflect()
+    append(step)
+    qc.global_phase += np.pi  # the leading minus sign
+    return qc
+
+
+def _inverse_circuit(circuit: QuantumCircuit) -> QuantumCircuit:
+    """``circuit^dag``, inverting each distinct operation object once (the step repeats ``U_G`` ``m`` times)."""
+    memo: dict = {}
+    inverse = QuantumCircuit(circuit.num_qubits, name=circuit.name + "_dg", global_phase=-circuit.global_phase)
+    for inst in reversed(circuit.data):
+        op = inst.operation
+        if id(op) not in memo:
+            memo[id(op)] = (op, op.inverse())
+        inverse.append(memo[id(op)][1], [circuit.find_bit(q).index for q in inst.qubits])
+    return inverse
 
 
 # -- simulation ------------------------------------------------------------------------------------------
@@ -563,13 +632,15 @@ class CoherentCoolingStep:
     (GQSP route: ``U_f``, the GQSP circuit on ``e^{i tau Z_a H/2}``, precomputed as one dense gate per
     ``mu``; ``n + 4`` qubits with a dilation ``U_V``) or a :class:`QETUFilter` (QETU route, likewise, two
     filter ancillas: ``n + 5`` qubits). ``eta`` is the margin of the evolution polynomials,
-    ``tol`` their truncation. ``probability`` is the post-selection probability of all ancillas in ``|0>``
+    ``tol`` their truncation; ``amplify=True`` wraps the step in one round of oblivious amplitude
+    amplification (:func:`amplified_step_circuit`: three uses of the step, post-selection ``~1/4 -> ~1``).
+    ``probability`` is the post-selection probability of all ancillas in ``|0>``
     and ``state`` the renormalised system state. :meth:`filter_queries` gives the number of queries to the
     ``H`` oracle per application of the filter; ``last_circuit`` keeps the last simulated step circuit.
     """
 
     def __init__(self, H, sign_filter, *, alpha: float = 2.0, block_encoding: str = "dilation",
-                 eta: float = 1e-4, tol: float = 1e-13):
+                 eta: float = 1e-4, tol: float = 1e-13, amplify: bool = False):
         from qdyn.cooling.phases import solve_phases_newton
         from qdyn.operators import as_pauli_op
 
@@ -577,6 +648,10 @@ class CoherentCoolingStep:
         self.H = as_pauli_op(H, name="H")
         self.alpha, self.kind, self.tol = float(alpha), block_encoding, float(tol)
         self.eta = check_positive("eta", eta)
+        if not isinstance(amplify, bool):
+            raise TypeError(f"amplify must be True or False, got {amplify!r}")
+        self.amplify = amplify
+        self.query_factor = 3 if amplify else 1  #: uses of the step circuit per cooling step
         self.route = {GQSPFilter: "gqsp", QETUFilter: "qetu"}.get(type(sign_filter), "qsvt")
         self.sign_filter = sign_filter
         if self.route == "qsvt":
@@ -620,7 +695,7 @@ class CoherentCoolingStep:
         return _dense_filter(u_f, n_f), n_f
 
     def g_circuits(self, mu: float, lam: float, V, longer: int):
-        """``U_G`` and its ``e``-controlled form (dense pieces), the layout and ``beta``; cached per step data."""
+        """``U_G``, ``U_G^dag``, the ``e``-controlled ``U_G`` (dense pieces) and the layout; cached per step data."""
         (u_v, n_v, v_norm), v_key = self._v_block(V)
         key = (float(mu), float(lam), v_key, longer)
         if key not in self._g_cache:
@@ -628,9 +703,10 @@ class CoherentCoolingStep:
             layout = StepLayout(self.H.num_qubits, max(n_f, n_v), with_flag=False,
                                 with_filter_select=self.route == "qsvt")
             pieces = (_Dense, layout, append_filter, u_v, n_v, lam * v_norm)
-            u_g = _g_block_circuit(*pieces).to_gate()
+            g_circuit = _g_block_circuit(*pieces)
+            u_g, u_g_dag = g_circuit.to_gate(), _inverse_circuit(g_circuit).to_gate()
             c_u_g = _g_block_circuit(*pieces, control=(layout.branch, longer)).to_gate()
-            self._g_cache = {key: (u_g, c_u_g, layout, 1.0 + lam * v_norm)}
+            self._g_cache = {key: (u_g, u_g_dag, c_u_g, layout)}
         return self._g_cache[key]
 
     def phases(self, tau: float):
@@ -645,8 +721,9 @@ class CoherentCoolingStep:
         from qdyn.operators import pauli_norm
 
         cos_ph, sin_ph = self.phases((1.0 + lam * pauli_norm(V)) * t)
-        u_g, c_u_g, layout, _ = self.g_circuits(mu, lam, V, int(sin_ph.size > cos_ph.size))
-        return step_circuit(_Dense, layout, u_g, u_g.inverse(), c_u_g, cos_ph, sin_ph)
+        u_g, u_g_dag, c_u_g, layout = self.g_circuits(mu, lam, V, int(sin_ph.size > cos_ph.size))
+        step = step_circuit(_Dense, layout, u_g, u_g_dag, c_u_g, cos_ph, sin_ph)
+        return amplified_step_circuit(_Dense, layout, step) if self.amplify else step
 
     def __call__(self, psi, mu, lam, V, t):
         circuit = self.circuit(mu, lam, V, t)
@@ -699,13 +776,15 @@ def _tally_op(op, basis, optimization_level, cache) -> dict:
 
 
 def gate_level_step_circuit(H, poly, V=None, *, mu: float, lam: float, time: float, alpha: float,
-                            eta: float = 1e-4, tol: float = 1e-13) -> tuple[QuantumCircuit, StepLayout]:
+                            eta: float = 1e-4, tol: float = 1e-13,
+                            amplify: bool = False) -> tuple[QuantumCircuit, StepLayout]:
     """The cooling-step circuit at gate level: LCU ``U_A`` and ``U_V``, flag-qubit projector rotations.
 
     Same construction as :class:`CoherentCoolingStep` simulates (module docstring); ``U_A`` is the LCU
     block encoding of ``(H - mu)/alpha`` (``alpha >= ||H - mu||_1``), ``U_V`` of ``V / ||V||_1`` (default
     ``V = -sum X_i / n``). Post-selecting every ancilla (flag included) on ``|0>`` gives
-    ``~ (1 - eta) e^{-i t (p(A) + lam V)} / 2``. Returns the circuit and its layout.
+    ``~ (1 - eta) e^{-i t (p(A) + lam V)} / 2`` (``amplify=True``: :func:`amplified_step_circuit`, block
+    ``~ e^{-i t (p(A) + lam V)}``). Returns the circuit and its layout.
     """
     from qdyn.cooling.phases import solve_phases_newton
     from qdyn.cooling.problems import default_perturbation
@@ -726,14 +805,16 @@ def gate_level_step_circuit(H, poly, V=None, *, mu: float, lam: float, time: flo
     layout = StepLayout(n, max(block_a.n_ancillas, block_v.n_ancillas), with_flag=True)
     pieces = (_Gates, layout, _qsvt_filter(filter_phases, u_a, block_a.n_ancillas), u_v, block_v.n_ancillas,
               lam * v_norm)
-    u_g = _g_block_circuit(*pieces).to_gate()
+    g_circuit = _g_block_circuit(*pieces)
+    u_g, u_g_dag = g_circuit.to_gate(), _inverse_circuit(g_circuit).to_gate()
     c_u_g = _g_block_circuit(*pieces, control=(layout.branch, longer)).to_gate()
-    return step_circuit(_Gates, layout, u_g, u_g.inverse(), c_u_g, cos_ph, sin_ph), layout
+    step = step_circuit(_Gates, layout, u_g, u_g_dag, c_u_g, cos_ph, sin_ph)
+    return (amplified_step_circuit(_Gates, layout, step) if amplify else step), layout
 
 
 def cooling_circuit_resources(H, V=None, *, eps: float = 0.15, delta: float = 1e-6, alpha: float | None = None,
                               mu: float = 0.0, steps: int = 1, time: float = 5.0, lam: float = 0.5,
-                              eta: float = 1e-4, tol: float = 1e-13, basis=("cx", "u"),
+                              eta: float = 1e-4, tol: float = 1e-13, amplify: bool = False, basis=("cx", "u"),
                               optimization_level: int = 1) -> dict:
     """Qubits, queries and two-qubit gates of :func:`gate_level_step_circuit`, per step and for ``steps``.
 
@@ -741,7 +822,8 @@ def cooling_circuit_resources(H, V=None, *, eps: float = 0.15, delta: float = 1e
     distinct gate of the circuit (block encodings, their controlled forms, multi-controlled X, controlled
     ``RZZ``) is transpiled to ``basis`` once and counted at each occurrence; ``U_G`` and its controlled form
     are expanded. The queries to ``U_A`` and ``U_V`` are counted on the circuit: ``m d`` and ``m`` per step
-    (``m = max(deg C, deg S)``, ``d = deg p``), the accounting of :func:`qdyn.cooling.cool`.
+    (``m = max(deg C, deg S)``, ``d = deg p``; three times that with ``amplify``), the accounting of
+    :func:`qdyn.cooling.cool`. Only the QSVT filter route is counted at gate level.
     """
     from qdyn.circuits.block_encoding import shifted_operator
     from qdyn.cooling.polynomials import erf_polynomial
@@ -751,17 +833,19 @@ def cooling_circuit_resources(H, V=None, *, eps: float = 0.15, delta: float = 1e
         alpha = float(np.sum(np.abs(shifted_operator(H, 0.0).coeffs))) + 1.0
     poly = erf_polynomial(alpha / eps, delta)
     circuit, layout = gate_level_step_circuit(H, poly, V, mu=mu, lam=lam, time=time, alpha=alpha, eta=eta,
-                                              tol=tol)
+                                              tol=tol, amplify=amplify)
     cache: dict = {}
     per_step = _tally(circuit, basis, optimization_level, cache)
     g_gate = next(inst.operation for inst in circuit.data if inst.operation.name == "U_G")
     per_g = _tally_op(g_gate, basis, optimization_level, cache)
     m = per_step["queries_v"]
+    sin_theta = (1 - eta) / 2
+    success = np.sin(3 * np.arcsin(sin_theta)) ** 2 if amplify else sin_theta**2
     return {"n_system": layout.n_system, "qubits": circuit.num_qubits, "block_ancillas": layout.n_block,
-            "degree": poly.degree, "alpha": alpha, "evolution_degree": m,
+            "degree": poly.degree, "alpha": alpha, "evolution_degree": m // (3 if amplify else 1),
             "queries_h_per_step": per_step["queries_h"], "queries_v_per_step": m,
             "g_two_qubit_gates": per_g["two_qubit_gates"], "step_two_qubit_gates": per_step["two_qubit_gates"],
-            "success_probability": (1 - eta) ** 2 / 4,
+            "success_probability": float(success),
             "queries_h": steps * per_step["queries_h"], "queries_v": steps * m,
             "two_qubit_gates": steps * per_step["two_qubit_gates"]}
 

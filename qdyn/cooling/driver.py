@@ -144,9 +144,9 @@ def _circuit_stepper(op, poly, alpha: float, eps: float, delta: float, tol: floa
     from qdyn.circuits.qsp_cooling import CoherentCoolingStep, GQSPFilter, QETUFilter
 
     options = dict(options or {})
-    unknown = set(options) - {"block_encoding", "eta", "route", "tau"}
+    unknown = set(options) - {"block_encoding", "eta", "route", "tau", "amplify"}
     if unknown:
-        raise ValueError(f"circuit_options accepts 'block_encoding', 'eta', 'route' and 'tau', got "
+        raise ValueError(f"circuit_options accepts 'block_encoding', 'eta', 'route', 'tau' and 'amplify', got "
                          f"{sorted(unknown)}")
     route = check_choice("route", options.pop("route", "qsvt"), ("qsvt", "gqsp", "qetu"))
     tau = options.pop("tau", None)
@@ -201,7 +201,9 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
         ``"qetu"`` the QETU sign polynomial of ``cos(tau (H + 1)/2)`` (bands at +-0.9999, default
         ``tau = 0.95 pi / 2``, ``deg p`` queries per filter). Both approximate ``sign(E - mu)`` to ``delta``
         for ``|E - mu| >= eps``: filters different from ``erf((E - mu)/eps)``, and their H-queries are
-        queries to the time evolution. See :class:`qdyn.circuits.qsp_cooling.CoherentCoolingStep`.
+        queries to the time evolution. ``"amplify": True`` adds one round of oblivious amplitude
+        amplification per step (three times the queries, post-selection probability ``~1`` instead of
+        ``~1/4``). See :class:`qdyn.circuits.qsp_cooling.CoherentCoolingStep`.
     record_states : keep the state after every step (``CoolingResult.states``, shape ``(steps + 1, 2^n)``).
     """
     check_choice("backend", backend, BACKENDS)
@@ -300,7 +302,11 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
                 psi = psi / np.linalg.norm(psi)
             walls[k + 1] = clock.elapsed
             m = _applications(1.0 + lams[k] * pauli_norm(v_now), times[k], tol)
-            per_filter = stepper.filter_queries(mus[k]) if backend == "circuit" else poly.degree
+            if backend == "circuit":  # amplified steps use the step circuit three times
+                m *= stepper.query_factor
+                per_filter = stepper.filter_queries(mus[k])
+            else:
+                per_filter = poly.degree
             q_h[k + 1], q_v[k + 1] = m * per_filter, m
             energies[k + 1], fids[k + 1], weights[k + 1] = observe(psi, mus[k])
             if record_states:

@@ -156,6 +156,21 @@ def test_coherent_circuit_backend_with_a_fresh_random_v_each_step(ring3):
     assert np.max(np.linalg.norm(circ.states - poly.states, axis=1)) <= 1e-8
 
 
+def test_amplified_steps_match_poly_with_success_near_one():
+    # One round of oblivious amplitude amplification per step: block sin(3 theta) U with sin(theta) = (1 - eta)/2
+    H = normalise_hamiltonian(ring_with_field(4), 1.05)[0]
+    kw = {"steps": 2, "lam": 0.5, "eps": 0.15, "time": 5.0, "delta": 1e-6, "schedule": _regression_mus(H, (0, 99)),
+          "record_states": True}
+    poly = cool(H, backend="poly", **kw)
+    amp = cool(H, backend="circuit", circuit_options={"amplify": True}, **kw)
+    assert np.max(np.linalg.norm(amp.states - poly.states, axis=1)) <= 1e-8
+    expected = np.sin(3 * np.arcsin((1 - 1e-4) / 2)) ** 2  # 1 - 3e-8
+    assert np.allclose(amp.success_probabilities[1:], expected, rtol=0, atol=1e-9)
+    assert amp.total_queries_h == 3 * poly.total_queries_h and amp.total_queries_v == 3 * poly.total_queries_v
+    with pytest.raises(TypeError, match="amplify"):
+        cool(H, steps=1, backend="circuit", circuit_options={"amplify": "yes"})
+
+
 def test_gate_level_step_circuit_is_the_evolution():
     # The counted circuit (LCU encodings, flag rotations, controlled pieces) simulated gate by gate, against
     # e^{-iGt} of G = p(A) + lam V from dense linear algebra: the post-selected block is (1 - eta) e^{-iGt}/2.
@@ -178,6 +193,17 @@ def test_gate_level_step_circuit_is_the_evolution():
         out = apply_circuit(circuit, initial)[:4]
         # phases to 1e-12, Jacobi-Anger truncated at 1e-13: 1e-9 leaves a wide margin (measured 2e-12)
         assert np.max(np.abs(out / ((1 - eta) / 2) - reference[:, col])) <= 1e-9
+    # the amplified gate-level circuit (-W R W^dag R W, multi-controlled-Z reflections): block sin(3 theta) U
+    amplified, _ = gate_level_step_circuit(H, poly, mu=mu, lam=lam, time=t, alpha=alpha, eta=eta, amplify=True)
+    initial = np.zeros(2**amplified.num_qubits, dtype=complex)
+    initial[0] = 1.0
+    out = apply_circuit(amplified, initial)[:4]
+    assert np.max(np.abs(out / np.sin(3 * np.arcsin((1 - eta) / 2)) - reference[:, 0])) <= 1e-9
+    res = cooling_circuit_resources(H, eps=0.3, delta=1e-6, mu=mu, time=t, alpha=alpha, amplify=True)
+    m = chebyshev_coefficients((1 + lam) * t, tol=1e-13).size - 1  # ||V||_1 = 1
+    assert res["queries_h"] == 3 * m * poly.degree and res["queries_v"] == 3 * m  # three uses of the step
+    assert res["qubits"] == circuit.num_qubits and res["success_probability"] > 1 - 1e-7
+    assert res["two_qubit_gates"] > 3 * m * res["g_two_qubit_gates"]
 
 
 def test_apply_circuit_equals_qiskit_statevector():
