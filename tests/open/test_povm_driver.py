@@ -329,3 +329,10 @@ def test_single_precision_and_string_states_run_through_the_driver():
                  seed=0)
     # At t = 0 the string state is the product state |000>: <Z> = 1 within the Monte-Carlo error.
     assert abs(run.expect["Z"][0] - 1.0) < 5 * run.expect_errors["Z"][0] + 1e-12
+    # Exact mode's Levenberg-Marquardt also differentiates a string state (per-string gradients through
+    # torch.func): its steady state is the dense null vector (measured 2e-13 in L1).
+    L, _ = _dense_problem(n, V=2.0)
+    mixture = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=8, d_ff=16, strings=chain_strings(n))
+    steady = steady_state(mixture, generator, mode="exact", iterations=200, seed=0)
+    assert steady.metadata.options["optimizer"] == "lm" and steady.best_loss < 1e-9
+    assert np.abs(mixture.probabilities().numpy() - null_vector(L)).sum() < 1e-9
