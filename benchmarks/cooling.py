@@ -8,7 +8,8 @@ Run ``python benchmarks/cooling.py`` (``--quick`` for a short run). Prints:
 3. Fidelity and energy error against total H-queries for cooling and each baseline, on the regression ring at
    n = 8 and on the same ring with a weak field 0.05 (small gap) at n = 8.
 4. Total H-queries against the number of cooling steps d, with a least-squares power-law fit.
-5. The circuit backend (one coherent circuit per step; filter routes qsvt, gqsp, qetu) on the regression ring
+5. The circuit backend (one coherent circuit per step; filter routes qsvt, gqsp, qetu; qsvt+OAA: one round of
+   oblivious amplitude amplification per step) on the regression ring
    at n = 4 and 6: seconds per step against the poly backend (ratio), simulated qubits, post-selection
    probability, H-queries per step, distance to the poly backend (qsvt route, the same filter); and the
    gate-level circuit's qubits, queries and two-qubit gates per step.
@@ -128,7 +129,7 @@ def circuit_benchmark(sizes):
     print("\n# 5. circuit backend: one coherent circuit per step (lam = 0.5, eps = 0.15, t = 5, delta = 1e-6,")
     print("#    dilation encodings, alpha = 2; mu = first, middle and last of the 100-step regression schedule)")
     header = ("n", "route", "qubits", "circ s/step", "poly s/step", "ratio", "p_success", "H-q/step", "max |dpsi|")
-    print("{:>3} {:>5} {:>6} {:>11} {:>11} {:>7} {:>9} {:>9} {:>10}".format(*header))
+    print("{:>3} {:>8} {:>6} {:>11} {:>11} {:>7} {:>9} {:>9} {:>10}".format(*header))
     for n in sizes:
         H = normalise_hamiltonian(ring_with_field(n), 1.05)[0]
         w = np.linalg.eigvalsh(H.to_matrix())
@@ -137,25 +138,29 @@ def circuit_benchmark(sizes):
               "record_states": True}
         poly = cool(H, backend="poly", **kw)
         t_p = float(np.mean(poly.wall_times[1:]))
-        for route in ("qsvt", "gqsp", "qetu"):
-            circ = cool(H, backend="circuit", circuit_options={"route": route}, **kw)
+        for route in ("qsvt", "qsvt+OAA", "gqsp", "qetu"):
+            options = {"route": route.split("+")[0], "amplify": route.endswith("OAA")}
+            circ = cool(H, backend="circuit", circuit_options=options, **kw)
             t_c = float(np.mean(circ.wall_times[1:]))
             # only the qsvt route applies the poly backend's filter; the others are their own filters
-            dist = float(np.max(np.linalg.norm(circ.states - poly.states, axis=1))) if route == "qsvt" else np.nan
-            qubits = {"qsvt": n + 5, "gqsp": n + 4, "qetu": n + 5}[route]
-            print(f"{n:3d} {route:>5} {qubits:6d} {t_c:11.3f} {t_p:11.3f} {t_c / t_p:7.1f} "
+            same = route.startswith("qsvt")
+            dist = float(np.max(np.linalg.norm(circ.states - poly.states, axis=1))) if same else np.nan
+            qubits = {"qsvt": n + 5, "qsvt+OAA": n + 5, "gqsp": n + 4, "qetu": n + 5}[route]
+            print(f"{n:3d} {route:>8} {qubits:6d} {t_c:11.3f} {t_p:11.3f} {t_c / t_p:7.1f} "
                   f"{np.mean(circ.success_probabilities[1:]):9.5f} {int(np.mean(circ.queries_h[1:])):9d} {dist:10.1e}")
     print("gate-level circuit (LCU encodings, alpha = ||H||_1 + 1, mu = 0), per step:")
-    header = ("n", "qubits", "deg p", "m", "H-queries", "V-queries", "2q gates", "2q per U_G", "s to count")
-    print("{:>3} {:>6} {:>5} {:>3} {:>9} {:>9} {:>11} {:>10} {:>10}".format(*header))
+    header = ("n", "OAA", "qubits", "deg p", "m", "H-queries", "V-queries", "2q gates", "2q per U_G", "p_success",
+              "s to count")
+    print("{:>3} {:>5} {:>6} {:>5} {:>3} {:>9} {:>9} {:>11} {:>10} {:>9} {:>10}".format(*header))
     for n in sizes:
         H = normalise_hamiltonian(ring_with_field(n), 1.05)[0]
-        t0 = time.perf_counter()
-        r = cooling_circuit_resources(H, eps=0.15, delta=1e-6, time=5.0, lam=0.5)
-        elapsed = time.perf_counter() - t0
-        print(f"{n:3d} {r['qubits']:6d} {r['degree']:5d} {r['evolution_degree']:3d} {r['queries_h_per_step']:9d} "
-              f"{r['queries_v_per_step']:9d} {r['step_two_qubit_gates']:11d} {r['g_two_qubit_gates']:10d} "
-              f"{elapsed:10.1f}")
+        for amplify in (False, True):
+            t0 = time.perf_counter()
+            r = cooling_circuit_resources(H, eps=0.15, delta=1e-6, time=5.0, lam=0.5, amplify=amplify)
+            elapsed = time.perf_counter() - t0
+            print(f"{n:3d} {amplify!s:>5} {r['qubits']:6d} {r['degree']:5d} {r['evolution_degree']:3d} "
+                  f"{r['queries_h_per_step']:9d} {r['queries_v_per_step']:9d} {r['step_two_qubit_gates']:11d} "
+                  f"{r['g_two_qubit_gates']:10d} {r['success_probability']:9.6f} {elapsed:10.1f}")
 
 
 def main(argv=None):
