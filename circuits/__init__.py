@@ -7,7 +7,7 @@
   with standard errors, shots, depth, two-qubit gates, seeds and job ids out) on statevector, Aer, Lightning,
   fake and real IBM devices; :mod:`qdyn.circuits.ibm` is the one adapter for qiskit-ibm-runtime;
 * :mod:`qdyn.circuits.block_encoding`, :mod:`qdyn.circuits.qsp`, :mod:`qdyn.circuits.qsp_cooling` — block
-  encodings, QSVT/QETU/GQSP circuits and the cooling filter with its resource counts.
+  encodings, QSVT/QETU/GQSP circuits, the coherent cooling-step circuit and its resource counts.
 """
 
 from qdyn.circuits.backends import Estimates, Target, circuit_costs, estimate, resolve_target
@@ -15,7 +15,14 @@ from qdyn.circuits.block_encoding import BlockEncoding, dilation_block_encoding,
 from qdyn.circuits.evolution import controlled_evolution_circuit, evolution_circuit, pauli_rotation
 from qdyn.circuits.hadamard import controlled_pauli, hadamard_test
 from qdyn.circuits.qsp import gqsp_circuit, qetu_circuit, qsvt_circuit, qsvt_layout
-from qdyn.circuits.qsp_cooling import cooling_circuit_resources, qsvt_filter
+from qdyn.circuits.qsp_cooling import (
+    CoherentCoolingStep,
+    GQSPFilter,
+    QETUFilter,
+    cooling_circuit_resources,
+    gate_level_step_circuit,
+    qsvt_filter,
+)
 from qdyn.circuits.state_prep import (
     basis_state_circuit,
     hartree_fock_circuit,
@@ -31,5 +38,6 @@ __all__ = [
     "basis_state_circuit", "hartree_fock_circuit", "neel_circuit", "product_state_circuit", "state_circuit",
     "BlockEncoding", "dilation_block_encoding", "lcu_block_encoding",
     "gqsp_circuit", "qetu_circuit", "qsvt_circuit", "qsvt_layout",
-    "cooling_circuit_resources", "qsvt_filter",
+    "CoherentCoolingStep", "GQSPFilter", "QETUFilter", "cooling_circuit_resources", "gate_level_step_circuit",
+    "qsvt_filter",
 ]
