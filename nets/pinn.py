@@ -2,7 +2,9 @@
 
 ``psi(x) = (1 - t^2) N(f(x))``, ``t = (x - m) / h`` (``m``, ``h`` the domain's centre and half-width), with
 ``N``
-a fully connected network with a smooth activation and ``f(x)`` its input features: ``t`` and, for every
+a fully connected network with a smooth activation and ``f(x)`` its input features: ``feature_scale * t``
+(``feature_scale > 1`` stretches the input so that features much narrower than the domain - decay lengths of
+a deep well - need no large first-layer weights, which Adam would take thousands of steps to grow) and, for every
 declared
 kink position ``d`` (a jump of the potential, where ``psi''`` jumps), ``u |u|`` with ``u = (x - d) / h``,
 whose
@@ -59,6 +61,7 @@ class PINNWavefunction(nn.Module):
         kinks=(),
         decay: float = 0.0,
         input_scale: float = 1.0,
+        feature_scale: float = 1.0,
         seed: int = 0,
         dtype=torch.float64,
         device: str = "cpu",
@@ -75,6 +78,9 @@ class PINNWavefunction(nn.Module):
         self.a, self.b = a, b
         self.center, self.half = 0.5 * (a + b), 0.5 * (b - a)
         self.parity = parity
+        if not (math.isfinite(feature_scale) and feature_scale > 0):
+            raise ValueError(f"feature_scale must be a positive number, got {feature_scale!r}")
+        self.feature_scale = float(feature_scale)
         self.kinks = tuple(float(d) for d in kinks)
         self.log_decay = (
             nn.Parameter(torch.tensor(math.log(decay), dtype=dtype, device=device)) if decay else None
@@ -98,8 +104,8 @@ class PINNWavefunction(nn.Module):
 
     def _features(self, x: torch.Tensor):
         """Input features and their first and second x-derivatives, each of shape ``(n, 1 + len(kinks))``."""
-        t = (x - self.center) / self.half
-        cols, d1, d2 = [t], [torch.full_like(t, 1.0 / self.half)], [torch.zeros_like(t)]
+        t = self.feature_scale * (x - self.center) / self.half
+        cols, d1, d2 = [t], [torch.full_like(t, self.feature_scale / self.half)], [torch.zeros_like(t)]
         for d in self.kinks:
             u = (x - d) / self.half
             cols.append(u * u.abs())

@@ -89,8 +89,11 @@ def ritz_objective(
     def objective():
         loss, energies = 0.0, []
         for p, model in models.items():
-            e, psi, _, d2, _ = ritz_eigenpairs(model, x, w, v, c, counts[p])
-            loss = loss + (e / (e.detach() - v_min).clamp(min=scale / 100.0)).sum()
+            _, psi, d1, d2, _ = ritz_eigenpairs(model, x, w, v, c, counts[p])
+            # Rayleigh quotients of the Ritz vectors' function values: stationary in rounding errors of the
+            # basis, so smooth to ~eps, unlike v_min + sigma^2 (which carries the basis' orthonormality error).
+            e = (w[:, None] * (c * d1 * d1 + v[:, None] * psi * psi)).sum(0) / (w[:, None] * psi * psi).sum(0)
+            loss = loss + torch.log((e - v_min).clamp(min=1e-12 * scale)).sum()
             if residual_weight:
                 res = -c * d2 + (v[:, None] - e[None, :]) * psi
                 loss = loss + residual_weight * (w[:, None] * res * res).sum() / scale**2
@@ -100,15 +103,17 @@ def ritz_objective(
     return objective
 
 
-def paper_objective(model, energy, x, v, c: float, length: float, norm_weight: float = 1.0) -> Callable:
-    """Mean squared residual on collocation points ``x`` plus ``norm_weight (length mean(psi^2) - 1)^2``."""
+def paper_objective(model, energy: Callable, x, v, c: float, length: float, norm_weight: float = 1.0) -> Callable:
+    """Mean squared residual ``(-c psi'' + V psi - E psi)^2`` on collocation points ``x`` plus
+    ``norm_weight (length mean(psi^2) - 1)^2``; ``energy()`` gives ``E`` (a fixed or trainable scalar)."""
 
     def objective():
+        e = energy()
         psi, _, d2 = model.derivatives(x)
-        res = -c * d2 + (v - energy) * psi
+        res = -c * d2 + (v - e) * psi
         norm = length * (psi * psi).mean()
         loss = (res * res).mean() + norm_weight * (norm - 1.0) ** 2
-        return loss, [float(energy.detach())]
+        return loss, [float(e.detach())]
 
     return objective
 
@@ -127,17 +132,24 @@ def train(
     checkpoint_every: int = 100,
     callback: Callable | None = None,
     lbfgs_chunk: int = 20,
+    keep_best: bool = False,
+    check: Callable | None = None,
 ) -> dict:
     """Adam for ``adam_epochs`` (learning rate decaying geometrically from ``lr`` to ``lr_final``, constant
-    when
-    ``None``) then L-BFGS (strong Wolfe) for up to ``lbfgs_iters`` iterations.
+    when ``None``) then L-BFGS (strong Wolfe) for up to ``lbfgs_iters`` iterations.
 
     ``modules`` maps names to ``nn.Module`` objects trained together (their parameters are the optimiser's).
-    ``objective()`` returns ``(loss, energies)``. Returns the history ``{"loss": [...], "energy": [[...],
-    ...]}``
+    ``objective()`` returns ``(loss, energies)``; its value must be the function whose gradient it gives
+    (L-BFGS's line search compares values). Returns the history ``{"loss": [...], "energy": [[...], ...]}``
     (one entry per Adam epoch or L-BFGS chunk). ``callback(epoch, loss, energies)`` runs after each entry.
     ``checkpoint`` (a path): saved as described in the module docstring; with ``resume`` an existing file is
-    loaded and training continues where it stopped.
+    loaded and training continues where it stopped. With ``keep_best`` the modules end at the Adam iterate of
+    lowest loss (``history["best_epoch"]``, 1-based) rather than the last one.
+
+    L-BFGS minimises ``objective / g0`` with ``g0`` the largest gradient component when it starts: torch's
+    L-BFGS takes a first step of ``min(1, 1/|g|_1)`` along ``-g``, which after Adam (``|g| ~ 1e-6``) changes the
+    loss by less than its rounding noise, so the line search used to fail and L-BFGS stopped at once. A chunk
+    that ends before ``lbfgs_chunk`` iterations without running out of evaluations has converged.
     """
     params = [p for m in modules.values() for p in m.parameters()]
     adam = torch.optim.Adam(params, lr=lr)
@@ -145,13 +157,15 @@ def train(
         params,
         lr=1.0,
         max_iter=lbfgs_chunk,
+        max_eval=5 * lbfgs_chunk,
         history_size=50,
         tolerance_grad=1e-14,
         tolerance_change=1e-15,
         line_search_fn="strong_wolfe",
     )
     history = {"loss": [], "energy": []}
-    phase, epoch = "adam", 0
+    phase, epoch, lbfgs_scale = "adam", 0, None
+    best = {"loss": float("inf"), "epoch": 0, "modules": None}
     saved = load_checkpoint(checkpoint) if (checkpoint is not None and resume) else None
     if saved is not None:
         for name, m in modules.items():
@@ -160,6 +174,10 @@ def train(
         if saved["lbfgs"] is not None:
             lbfgs.load_state_dict(saved["lbfgs"])
         history, phase, epoch = saved["history"], saved["phase"], saved["epoch"]
+        lbfgs_scale, best = saved["lbfgs_scale"], saved["best"]
+
+    def snapshot():
+        return {name: {k: v.detach().clone() for k, v in m.state_dict().items()} for name, m in modules.items()}
 
     def save():
         if checkpoint is not None:
@@ -172,6 +190,8 @@ def train(
                     "history": history,
                     "phase": phase,
                     "epoch": epoch,
+                    "lbfgs_scale": lbfgs_scale,
+                    "best": best,
                 },
             )
 
@@ -191,6 +211,9 @@ def train(
             adam.zero_grad()
             loss, energies = objective()
             loss.backward()
+            if keep_best and float(loss.detach()) < best["loss"]:
+                # the parameters that gave this loss (before the step below moves them)
+                best = {"loss": float(loss.detach()), "epoch": epoch + 1, "modules": snapshot()}
             adam.step()
             epoch += 1
             record(loss.detach(), energies)
@@ -199,27 +222,53 @@ def train(
             if checkpoint is not None and epoch % checkpoint_every == 0:
                 save()
         if phase == "adam":
+            if keep_best and best["modules"] is not None:
+                for name, m in modules.items():
+                    m.load_state_dict(best["modules"][name])
             phase = "lbfgs"
             save()
 
         def closure():
             lbfgs.zero_grad()
             loss, _ = objective()
+            loss = loss * lbfgs_scale
             loss.backward()
             return loss
 
+        if phase == "lbfgs" and epoch < total and lbfgs_scale is None:
+            lbfgs.zero_grad()
+            objective()[0].backward()
+            largest = max(float(p.grad.abs().max()) for p in params if p.grad is not None)
+            lbfgs_scale = 1.0 / largest if largest > 0 else 1.0
+        accepted = (check(), snapshot()) if (check is not None and phase == "lbfgs") else None
+        last_loss = float("inf")
         while phase == "lbfgs" and epoch < total:
-            before = lbfgs.state[params[0]].get("n_iter", 0) if params[0] in lbfgs.state else 0
+            state = lbfgs.state[params[0]] if params[0] in lbfgs.state else {}
+            before, evals = state.get("n_iter", 0), state.get("func_evals", 0)
             lbfgs.step(closure)
-            done = lbfgs.state[params[0]]["n_iter"] - before
+            state = lbfgs.state[params[0]]
+            done = state["n_iter"] - before
             epoch += done
+            if accepted is not None:
+                value = check()
+                if not value < accepted[0]:
+                    for name, m in modules.items():
+                        m.load_state_dict(accepted[1][name])
+                    break
+                accepted = (value, snapshot())
             with torch.no_grad():
                 loss, energies = objective()
             record(loss, energies)
             bar.update(done)
             bar.set_postfix(loss=f"{float(loss.detach()):.3e}", E0=f"{energies[0]:.10g}")
-            if done < lbfgs_chunk:  # converged (gradient or change below tolerance)
-                break
+            if done < lbfgs_chunk and state["func_evals"] - evals < 5 * lbfgs_chunk:
+                # stopped early: converged, or the line search found no decrease along a direction spoilt by
+                # the objective's rounding noise (~1e-11 relative for the Ritz values). Restart from steepest
+                # descent after a chunk that made progress; stop after one that did not.
+                if float(loss) >= last_loss:
+                    break
+                lbfgs.state.clear()
+            last_loss = float(loss)
             if checkpoint is not None and epoch % checkpoint_every < lbfgs_chunk:
                 save()
         phase = "done"
@@ -230,4 +279,5 @@ def train(
     finally:
         bar.close()
     history["epochs"] = epoch
+    history["best_epoch"] = best["epoch"] if keep_best else None
     return history
