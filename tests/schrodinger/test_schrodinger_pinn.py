@@ -87,15 +87,6 @@ def test_progress_bar_runs(capsys):
     S.solve_eigen(S.infinite_well(), 1, method="pinn", seed=0, adam_epochs=3, lbfgs_iters=0, progress=True)
 
 
-def test_paper_mode_infinite_well_with_fixed_energy():
-    result = S.solve_eigen(
-        S.infinite_well(), 1, method="pinn", mode="paper", seed=0, energy=np.pi**2, adam_epochs=1500
-    )
-    # E is fixed at pi^2; the reported energy is the trained psi's Rayleigh quotient: the 1e-3 bar.
-    assert result.relative_errors[0] < 1e-3
-    assert result.metadata.options["precision"] == "single"
-
-
 def test_cuda_without_gpu_is_a_clear_error():
     from qdyn.devices import cuda_works
 
@@ -117,19 +108,70 @@ def test_bad_pinn_input():
         S.solve_eigen(problem, 1, method="pinn", lr=0.0)
 
 
-# Paper mode with a trainable E converges slowly and oscillates (the paper reports minutes of training): these
-# reproduce the 1e-3 bar on a finite well and a barrier in natural units with walls at +-1, at the
-# training sizes where this seed gets there.
-def test_paper_mode_finite_well_ground_state():
-    problem = S.finite_well(10.0, 0.5, 1.0, units="natural")
-    result = S.solve_eigen(problem, 1, method="pinn", mode="paper", seed=0, energy_init=3.5, adam_epochs=3000,
-                           precision="double", n_collocation=512)
-    assert result.relative_errors[0] < 1e-3
-    assert result.errors[0] <= result.residuals[0]
+# Paper mode (the paper's trial function, residual + normalisation loss and Adam, with the choices it leaves
+# open made in qdyn.schrodinger.pinn). The energy is the trained psi's Rayleigh quotient by exact (split
+# Gauss-Legendre) quadrature, so it is an upper bound of the ground level; the bar is 1e-3 relative.
+# Observed (seeds 0 and 1): infinite well 1.6e-7 / 3.6e-7 (fixed E), 6.7e-8 / 1.6e-7 (trainable E); barrier
+# 3.8e-5 / 3.8e-5.
 
 
-def test_paper_mode_barrier_ground_state():
-    problem = S.barrier(5.0, 0.2, 1.0)
-    result = S.solve_eigen(problem, 1, method="pinn", mode="paper", seed=0, energy_init=3.5, adam_epochs=3000)
+@pytest.mark.parametrize("fixed", [True, False], ids=["fixed-E", "trainable-E"])
+def test_paper_mode_infinite_well_ground_state(fixed):
+    options = dict(energy=np.pi**2) if fixed else {}
+    result = S.solve_eigen(S.infinite_well(), 1, method="pinn", mode="paper", seed=0, adam_epochs=800, **options)
     assert result.relative_errors[0] < 1e-3
-    assert result.errors[0] <= result.residuals[0]
+    assert result.metadata.options["precision"] == "single"  # the paper's float32
+    trained = result.history[0]["energy"][:, 0]
+    if fixed:
+        assert np.all(trained == np.float32(np.pi**2))
+    else:
+        # the paper's trainable E itself converges too (observed 3.9e-5); a looser bar than the Rayleigh quotient
+        assert abs(trained[-1] - np.pi**2) / np.pi**2 < 1e-3
+    assert 1 <= result.history[0]["best_epoch"] <= 800
+
+
+def test_paper_mode_central_barrier_ground_state():
+    # S.barrier(): V = 20 for |x| < 0.2 inside hard walls at +-1, -psi'' + V psi (natural units); levels from
+    # the matching conditions in a box (E0 = 7.7187, E1 = 10.676: the tunnelling pair lies close, so a network
+    # of no definite parity used to slide to E1 on some seeds).
+    result = S.solve_eigen(S.barrier(), 1, method="pinn", mode="paper", seed=0, adam_epochs=1500)
+    assert result.relative_errors[0] < 1e-3
+    assert result.energies[0] >= result.reference[0] * (1 - 1e-12)  # variational: a Rayleigh quotient
+    assert result.errors[0] <= result.residuals[0]  # Krylov-Weinstein bound
+
+
+def test_paper_mode_atomic_unit_well_finds_the_ground_level():
+    # The well (-psi''/2 + V psi, V = 20 outside |x| < 1.7, walls at +-6, E0 = 0.357144008083) used to
+    # end at 0.62 relative error (a higher level). A short run already lands on the ground level (E1 = 1.43,
+    # the next even level 3.20) in float32: observed 6.4e-3 (seed 0; seed 1: 3.1e-2) after 3000 epochs. The 1e-3
+    # bar needs float64 and longer training (slow test below; the figures are in benchmarks/pinn.py).
+    result = S.solve_eigen(S.finite_well(), 1, method="pinn", mode="paper", seed=0, adam_epochs=3000)
+    assert result.relative_errors[0] < 1e-2
+    assert result.energies[0] < S.finite_well().exact(2)[1]
+
+
+@pytest.mark.slow
+def test_paper_mode_atomic_unit_well_ground_state():
+    # float64 (the paper uses float32, which floors this stiff well near 2e-3), 10000 epochs (~60 s): observed
+    # 6.1e-5 for this seed; seed 0 gives 9.5e-4 - paper mode meets the bar here, but without much margin.
+    result = S.solve_eigen(S.finite_well(), 1, method="pinn", mode="paper", seed=1, precision="double",
+                           adam_epochs=10000)
+    assert result.relative_errors[0] < 1e-3
+
+
+def test_lbfgs_stage_lowers_the_energies():
+    # Ritz values are upper bounds under exact quadrature, so a lower value is a better one. After 300 Adam
+    # epochs L-BFGS must improve them (observed relative errors 4.8e-7, 4.7e-9, 2.2e-7 -> 2.0e-7, 4.7e-9,
+    # 7.7e-8); it used to stop after one iteration because the objective's value was a constant.
+    problem = S.finite_well()
+    adam = S.solve_eigen(problem, 3, method="pinn", seed=0, adam_epochs=300, lbfgs_iters=0)
+    both = S.solve_eigen(problem, 3, method="pinn", seed=0, adam_epochs=300, lbfgs_iters=60)
+    assert both.resources.epochs > 300 + 20  # more than one L-BFGS chunk ran
+    assert np.all(both.energies <= adam.energies) and both.energies[0] < adam.energies[0]
+
+
+def test_bad_paper_mode_input():
+    with pytest.raises(ValueError, match="feature_scale"):
+        S.solve_eigen(S.infinite_well(), 1, method="pinn", mode="paper", feature_scale=0.0, adam_epochs=1)
+    with pytest.raises(ValueError, match="norm_weight"):
+        S.solve_eigen(S.infinite_well(), 1, method="pinn", mode="paper", norm_weight=-1.0, adam_epochs=1)
