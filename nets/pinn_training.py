@@ -10,9 +10,8 @@ hidden layer
   jumps. The lowest Ritz values are Rayleigh quotients of orthonormal trial functions, hence upper bounds
   of the
   exact levels (min-max), and the higher ones are deflated against the lower by construction. The loss is
-  ``sum_n E_n / (E_n - min V) + w sum_n ||H psi_n - E_n psi_n||^2 / s^2`` over the wanted states (``s`` an
-  energy scale; the
-  residual of a normalised Ritz vector is scale invariant).
+  ``sum_n log(E_n - min V) + w sum_n ||H psi_n - E_n psi_n||^2 / s^2`` over the wanted states (``s`` an
+  energy scale; the residual of a normalised Ritz vector is scale invariant).
 * :func:`paper_objective` (paper mode): mean squared residual ``(-c psi'' + V psi - E psi)^2`` on
 collocation points
   plus ``lambda (L mean(psi^2) - 1)^2``, with ``E`` fixed or trainable.
@@ -81,8 +80,12 @@ def ritz_objective(
 ) -> Callable:
     """Loss closure over parity networks ``models[p]``, each giving its ``counts[p]`` lowest states.
 
-    Each Ritz value enters as ``E_n / max(E_n - min V, s / 100)`` (the denominator held fixed), so every level
-    improves at the same relative rate - the ground state is not drowned by the larger excited energies.
+    Each Ritz value enters as ``log(E_n - min V)``, whose gradient ``grad E_n / (E_n - min V)`` makes every
+    level improve at the same relative rate - the ground state is not drowned by the larger excited energies.
+    (This loss replaced ``E_n / (E_n - min V)`` with a detached denominator: same gradient, but its value is
+    the constant ``k`` when ``min V = 0``, so L-BFGS's line search saw no decrease and stopped at once.) The
+    ``E_n`` are the Rayleigh quotients of the Ritz vectors' function values, stationary in the rounding errors
+    of the basis.
     """
     v_min = float(v.min())
 
