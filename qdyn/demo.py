@@ -91,7 +91,7 @@ def _comparisons(quick: bool):
 
     well = compare.schrodinger_problem(finite_well(), k=3, seed=0)
     well_options = {"pinn_default": {"adam_epochs": 150 if quick else 400, "lbfgs_iters": 50 if quick else 100},
-                    "pinn_paper": {"adam_epochs": 300 if quick else 1000}}
+                    "pinn_paper": {"adam_epochs": 3000 if quick else 10000, "precision": "double"}}
 
     def well_figure(runs, path):
         chosen = {k: runs[k] for k in ("cheb", "fd", "pinn_default") if k in runs}
