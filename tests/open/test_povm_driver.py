@@ -189,12 +189,17 @@ def test_sampled_lm_problem_is_the_weighted_dense_residual():
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)  # float64 rounding
 
 
+def _chain_steady_state_problem(n):
+    """The dissipative Ising chain (V = 2, g = 1, gamma = 1), its exact steady state, the site averages and a
+    small network in the product state."""
+    lb = dissipative_ising(n, V=2.0, g=1.0, gamma=1.0)
+    state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=16, d_ff=32)
+    return lb, steady_state_density(lb), site_average_paulis(n), state
+
+
 def test_sampled_levenberg_marquardt_steady_state_of_the_interacting_chain():
     n = 4
-    lb = dissipative_ising(n, V=2.0, g=1.0, gamma=1.0)
-    rho = steady_state_density(lb)
-    ops = site_average_paulis(n)
-    state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=16, d_ff=32)
+    lb, rho, ops, state = _chain_steady_state_problem(n)
     result = steady_state(state, POVMLindbladian(lb, TETRA), observables_ops=ops, optimizer="lm", n_samples=600,
                           iterations=8, n_eval_samples=4000, seed=0)
     assert result.metadata.options["batch_steps"] == 3 and list(result.eval_iterations) == list(range(9))
@@ -274,10 +279,7 @@ def test_sampled_amplitude_damping_six_sites():
 @pytest.mark.slow
 def test_sampled_steady_state_dissipative_ising_six_sites():
     n = 6
-    lb = dissipative_ising(n, V=2.0, g=1.0, gamma=1.0)
-    rho = steady_state_density(lb)
-    ops = site_average_paulis(n)
-    state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=16, d_ff=32)
+    lb, rho, ops, state = _chain_steady_state_problem(n)
     result = steady_state(state, POVMLindbladian(lb, TETRA), observables_ops=ops, n_samples=2000,
                           n_eval_samples=40_000, iterations=600, lr=2e-2, lr_final=1e-3, seed=0)
     for k, op in ops.items():
