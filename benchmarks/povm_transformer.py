@@ -153,7 +153,7 @@ def main() -> None:
         sizes, repeats = {8: 100, 16: 20, 40: 4}, 1
     else:
         if not args.no_accuracy:
-            accuracy(8, args.g, stages=[("adam", 200, 1000, 1e-2, 1e-3), ("lm", 30, 300, None, None)])
+            accuracy(8, args.g, stages=[("adam", 200, 1000, 1e-2, 1e-3), ("lm", 60, 300, None, None)])
         sizes, repeats = {8: 1000, 16: 100, 40: 20}, 3
     if args.accuracy_only:
         return
