@@ -1,7 +1,7 @@
 """QSVT circuits for a real polynomial of a Hermitian block encoding, and QETU circuits on ``e^{-i tau H}``.
 
 With a Hermitian block encoding ``U`` of ``A`` (projector ``Pi = |0^m><0^m|``) and phases ``Psi`` in the
-``"qsvt"`` convention of :mod:`qdyn.cooling.phases`,
+``"qsvt"`` convention of :mod:`qdyn.qsp.phases`,
 
     U_Psi = e^{i psi_0 (2 Pi - 1)} U e^{i psi_1 (2 Pi - 1)} U ... U e^{i psi_d (2 Pi - 1)}
 
@@ -143,7 +143,7 @@ def gqsp_circuit(H, tau: float, phases, *, evolution: str = "exact", trotter_rep
     from qiskit.circuit.library import UnitaryGate
     from qiskit.quantum_info import SparsePauliOp
 
-    from qdyn.cooling.gqsp import r_matrix
+    from qdyn.qsp.gqsp import r_matrix
     from qdyn.errors import check_choice, check_int, check_positive
     from qdyn.operators import as_pauli_op
 

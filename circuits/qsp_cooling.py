@@ -186,7 +186,7 @@ def qsvt_filter(H, poly, *, alpha: float, block_encoding: str = "lcu"):
     from qiskit.quantum_info import Operator
 
     from qdyn.circuits.qsp import qsvt_circuit
-    from qdyn.cooling.phases import solve_phases_newton
+    from qdyn.qsp.phases import solve_phases_newton
 
     check_choice("block_encoding", block_encoding, ("lcu", "dilation"))
     phases = solve_phases_newton(poly, convention="qsvt").phases
@@ -237,10 +237,10 @@ def jacobi_anger_polynomials(tau: float, *, tol: float = 1e-13, eta: float = 1e-
 def evolution_phases(tau: float, *, tol: float = 1e-13, eta: float = 1e-4):
     """``"qsvt"``-convention phases of the two Jacobi-Anger polynomials (verified by the Newton solver).
 
-    Returns ``(cos_phases, sin_phases)`` (:class:`qdyn.cooling.phases.QSPPhases`); ``cos`` of ``tau < ~1e-7``
+    Returns ``(cos_phases, sin_phases)`` (:class:`qdyn.qsp.phases.QSPPhases`); ``cos`` of ``tau < ~1e-7``
     is a constant and has no QSVT sequence, so ``tau`` must be large enough that both have degree >= 1.
     """
-    from qdyn.cooling.phases import solve_phases_newton
+    from qdyn.qsp.phases import solve_phases_newton
 
     cos_c, sin_c = jacobi_anger_polynomials(tau, tol=tol, eta=eta)
     if np.trim_zeros(cos_c, "b").size < 3:
@@ -551,22 +551,22 @@ class GQSPFilter:
 
     def function(self, mu: float):
         """``g`` as a function of the energy: the filter's classical reference."""
-        from qdyn.cooling.polynomials import fourier_sign_series
+        from qdyn.qsp.polynomials import fourier_sign_series
 
         return fourier_sign_series(mu, self.eps, self.delta, self.tau).of_energy
 
     def queries(self, mu: float) -> int:
         """Queries to the evolution per filter: ``2 deg g`` (the same for every ``mu``, which only multiplies
         each Fourier coefficient by a phase)."""
-        from qdyn.cooling.polynomials import fourier_sign_series
+        from qdyn.qsp.polynomials import fourier_sign_series
 
         return 2 * fourier_sign_series(0.0, self.eps, self.delta, self.tau).degree
 
     def dense_unitary(self, H, mu: float) -> tuple[np.ndarray, int]:
         """The operator of the filter circuit for ``mu`` and its number of ancillas."""
         from qdyn.circuits.qsp import gqsp_circuit
-        from qdyn.cooling.gqsp import solve_gqsp_phases
-        from qdyn.cooling.polynomials import fourier_sign_series
+        from qdyn.qsp.gqsp import solve_gqsp_phases
+        from qdyn.qsp.polynomials import fourier_sign_series
 
         series = fourier_sign_series(mu, self.eps, self.delta, self.tau)
         return circuit_operator(gqsp_circuit(H, self.tau, solve_gqsp_phases(series.coeffs))), 1
@@ -596,7 +596,7 @@ class QETUFilter:
                              f"tau = {self.tau:.6g}")
 
     def polynomial(self, mu: float):
-        from qdyn.cooling.polynomials import qetu_sign_polynomial
+        from qdyn.qsp.polynomials import qetu_sign_polynomial
 
         return qetu_sign_polynomial(mu + 1.0, self.eps, self.delta, self.tau, peak=self.peak)
 
@@ -614,7 +614,7 @@ class QETUFilter:
         from qiskit.quantum_info import SparsePauliOp
 
         from qdyn.circuits.qsp import qetu_circuit
-        from qdyn.cooling.phases import solve_phases_newton
+        from qdyn.qsp.phases import solve_phases_newton
         from qdyn.operators import as_pauli_op
 
         op = as_pauli_op(H, name="H")
@@ -641,7 +641,7 @@ class CoherentCoolingStep:
 
     def __init__(self, H, sign_filter, *, alpha: float = 2.0, block_encoding: str = "dilation",
                  eta: float = 1e-4, tol: float = 1e-13, amplify: bool = False):
-        from qdyn.cooling.phases import solve_phases_newton
+        from qdyn.qsp.phases import solve_phases_newton
         from qdyn.operators import as_pauli_op
 
         check_choice("block_encoding", block_encoding, ("lcu", "dilation"))
@@ -786,7 +786,7 @@ def gate_level_step_circuit(H, poly, V=None, *, mu: float, lam: float, time: flo
     ``~ (1 - eta) e^{-i t (p(A) + lam V)} / 2`` (``amplify=True``: :func:`amplified_step_circuit`, block
     ``~ e^{-i t (p(A) + lam V)}``). Returns the circuit and its layout.
     """
-    from qdyn.cooling.phases import solve_phases_newton
+    from qdyn.qsp.phases import solve_phases_newton
     from qdyn.cooling.problems import default_perturbation
     from qdyn.operators import as_pauli_op, pauli_norm
 
@@ -826,7 +826,7 @@ def cooling_circuit_resources(H, V=None, *, eps: float = 0.15, delta: float = 1e
     :func:`qdyn.cooling.cool`. Only the QSVT filter route is counted at gate level.
     """
     from qdyn.circuits.block_encoding import shifted_operator
-    from qdyn.cooling.polynomials import erf_polynomial
+    from qdyn.qsp.polynomials import erf_polynomial
 
     steps = check_int("steps", steps, minimum=1)
     if alpha is None:

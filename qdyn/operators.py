@@ -16,13 +16,14 @@ import numpy as np
 import scipy.sparse as sp
 from qiskit.quantum_info import Operator, Pauli, SparsePauliOp
 
+from qdyn.deprecation import moved_names
+
 __all__ = [
     "as_pauli_op",
     "as_matrix",
     "num_qubits",
     "is_hermitian",
     "pauli_norm",
-    "spectral_bounds",
     "reverse_qubit_order",
     "to_pennylane",
     "to_qutip",
@@ -207,31 +208,6 @@ def pauli_norm(op, *, include_identity: bool = False) -> float:
     return float(np.sum(np.abs(pauli.coeffs[mask])))
 
 
-def spectral_bounds(op, method: str = "pauli", *, seed=0) -> tuple[float, float]:
-    """Interval ``(lo, hi)`` containing the spectrum of the Hermitian ``op``.
-
-    * ``"pauli"``: ``c_I -/+`` the Pauli 1-norm; rigorous, often loose.
-    * ``"lanczos"``: extreme Ritz values of a Lanczos run (exact diagonalisation for small registers), widened by
-      their residuals and 2% of the width, and clipped to the Pauli interval; tight, used by the propagators.
-    * ``"exact"``: the smallest and largest eigenvalues (ground state computations on ``H`` and ``-H``).
-    """
-    pauli = as_pauli_op(op)
-    identity = pauli.paulis.x.any(axis=1) | pauli.paulis.z.any(axis=1)
-    c_id = float(np.sum(pauli.coeffs.real[~identity]))
-    norm = float(np.sum(np.abs(pauli.coeffs[identity])))
-    if method == "pauli":
-        return c_id - norm, c_id + norm
-    if method not in ("lanczos", "exact"):
-        raise ValueError(f"unknown method {method!r}; expected 'pauli', 'lanczos' or 'exact'")
-    from qdyn.exact.spectrum import extreme_eigenvalues
-
-    lo, hi, err = extreme_eigenvalues(pauli, exact=(method == "exact"), seed=seed)
-    if method == "exact":
-        return lo, hi
-    pad = err + 0.02 * max(hi - lo, 1e-12)
-    return max(lo - pad, c_id - norm), min(hi + pad, c_id + norm)
-
-
 def to_pennylane(op):
     """``op`` as a PennyLane operator (a ``Sum`` of Pauli words), qubit ``i`` on wire ``i``."""
     import pennylane as qml
@@ -269,3 +245,7 @@ def state_from_qutip(ket) -> np.ndarray:
     """A QuTiP ket as a qdyn state vector."""
     vec = np.asarray(ket.full()).reshape(-1)
     return reverse_qubit_order(vec)
+
+
+# Moved names (one release of grace): resolved lazily so this ground module never imports the exact engine.
+__getattr__ = moved_names(__name__, {"spectral_bounds": "qdyn.exact"})

@@ -14,15 +14,20 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Resources", "Metadata", "Result", "make_metadata", "Stopwatch"]
+__all__ = ["Resources", "Metadata", "Result", "make_metadata", "Stopwatch", "value_rows", "series_rows"]
 
 
 @dataclass(frozen=True)
 class Resources:
-    """What a run spent. Counters that do not apply to a solver stay 0."""
+    """What a run spent, one meaning per field. Counters that do not apply to a solver stay 0.
 
-    evolutions: int = 0  #: applications of a time-evolution operator (or its queries)
-    queries: int = 0  #: oracle / block-encoding queries
+    ``evolutions`` counts applications of a time-evolution operator ``exp(-iHt)`` (one per Krylov overlap
+    state, Trotter circuit or propagator call), ``queries`` calls of a block-encoding oracle (QSP/QSVT degree
+    summed over steps, post-selection retries included), never the other way round.
+    """
+
+    evolutions: int = 0  #: applications of a time-evolution operator exp(-iHt)
+    queries: int = 0  #: block-encoding (oracle) queries, post-selection overhead included
     matvecs: int = 0  #: Hamiltonian-vector products on the exact engine
     circuits: int = 0  #: circuits executed
     shots: int = 0  #: total measurement shots
@@ -108,12 +113,52 @@ class Result:
                 row[f.name] = value.item()
         return row
 
-    def to_pandas(self):
-        """One-row ``pandas.DataFrame`` of :meth:`summary` (needs pandas)."""
-        from qdyn.errors import require
+    def rows(self) -> list[dict]:
+        """The result as table rows: one per root, observable or time (see :func:`value_rows`,
+        :func:`series_rows`). Results with arrays override this; the default is the one :meth:`summary` row."""
+        return [self.summary()]
 
-        pd = require("pandas", purpose="to_pandas()")
-        return pd.DataFrame([self.summary()])
+    def to_pandas(self):
+        """``pandas.DataFrame`` of :meth:`rows`: one row per root, observable or time, with the value, its error
+        bar and the reference where known."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows())
+
+
+def _optional(values, i):
+    if values is None:
+        return np.nan
+    values = np.asarray(values)
+    if values.ndim == 0:
+        return values.item()
+    return values[i].item() if i < values.shape[0] else np.nan
+
+
+def value_rows(quantity: str, values, *, errors=None, references=None, index: str = "root") -> list[dict]:
+    """Rows ``{index: i, "quantity": quantity, "value", "error", "reference"}`` for an array of values (energies,
+    levels, ...). ``errors`` and ``references`` are optional arrays of the same length (NaN where unknown)."""
+    values = np.atleast_1d(np.asarray(values))
+    return [{index: i, "quantity": quantity, "value": values[i].item(), "error": _optional(errors, i),
+             "reference": _optional(references, i)} for i in range(values.shape[0])]
+
+
+def series_rows(times, values: dict, *, errors: dict | None = None, references: dict | None = None) -> list[dict]:
+    """Rows ``{"time", "observable", "value", "error", "reference"}``: one per time and observable of a time
+    series. ``values`` maps observable names to arrays over ``times``; ``errors``/``references`` likewise (NaN
+    where absent). Complex values keep their imaginary part only when it is not zero."""
+    times = np.atleast_1d(np.asarray(times, dtype=float))
+    errors = errors or {}
+    references = references or {}
+    rows = []
+    for name, series in values.items():
+        series = np.asarray(series)
+        if np.iscomplexobj(series) and np.allclose(series.imag, 0.0):
+            series = series.real
+        for i, t in enumerate(times):
+            rows.append({"time": float(t), "observable": str(name), "value": series[i].item(),
+                         "error": _optional(errors.get(name), i), "reference": _optional(references.get(name), i)})
+    return rows
 
 
 class Stopwatch:

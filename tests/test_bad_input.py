@@ -75,7 +75,7 @@ def test_unknown_method_or_engine_names():
     with pytest.raises(ValueError, match="unknown method"):
         exact.ground_state(models.tfim(3), method="qr")
     with pytest.raises(ValueError, match="unknown method"):
-        operators.spectral_bounds(models.tfim(3), method="guess")
+        exact.spectral_bounds(models.tfim(3), method="guess")
 
 
 def test_bad_seed_and_ground_state_arguments():

@@ -1,9 +1,9 @@
 """Dynamical cooling with a QSP shifted-sign Hamiltonian, and ground-state-preparation baselines.
 
-* :mod:`qdyn.cooling.polynomials` -- erf-based shifted-sign polynomials (Chebyshev) and Fourier series;
-* :mod:`qdyn.cooling.phases` -- QSP phase factors, conventions wx/qsvt/qetu (Newton on symmetric QSP;
+* :mod:`qdyn.qsp.polynomials` -- erf-based shifted-sign polynomials (Chebyshev) and Fourier series;
+* :mod:`qdyn.qsp.phases` -- QSP phase factors, conventions wx/qsvt/qetu (Newton on symmetric QSP;
   Levenberg-Marquardt check);
-* :mod:`qdyn.cooling.gqsp` -- GQSP angles for the Fourier route (FFT complement, layer stripping);
+* :mod:`qdyn.qsp.gqsp` -- GQSP angles for the Fourier route (FFT complement, layer stripping);
 * :mod:`qdyn.cooling.driver` -- :func:`cool`, with ``"exact"``, ``"poly"`` and ``"circuit"`` backends;
 * :mod:`qdyn.cooling.baselines` -- adiabatic preparation, eigenstate filtering, imaginary-time evolution;
 * :mod:`qdyn.cooling.problems` -- normalisation and test Hamiltonians.
@@ -11,29 +11,30 @@
 
 from qdyn.cooling.baselines import adiabatic, eigenstate_filter, imaginary_time, lin_tong_filter
 from qdyn.cooling.driver import cool
-from qdyn.cooling.gqsp import GQSPPhases, complementary_polynomial, gqsp_response, solve_gqsp_phases
-from qdyn.cooling.phases import (
-    PhaseSolverError,
-    QSPPhases,
-    qsp_response,
-    solve_phases,
-    solve_phases_lm,
-    solve_phases_newton,
-)
-from qdyn.cooling.polynomials import (
-    ChebyshevSeries,
-    FourierSeries,
-    erf_polynomial,
-    fourier_sign_series,
-    qetu_sign_polynomial,
-    sign_polynomial,
-)
 from qdyn.cooling.problems import (
     default_perturbation,
     normalise_hamiltonian,
     ring_with_field,
 )
 from qdyn.cooling.result import CoolingResult
+from qdyn.qsp import (
+    ChebyshevSeries,
+    FourierSeries,
+    GQSPPhases,
+    PhaseSolverError,
+    QSPPhases,
+    complementary_polynomial,
+    erf_polynomial,
+    fourier_sign_series,
+    gqsp_response,
+    qetu_sign_polynomial,
+    qsp_response,
+    sign_polynomial,
+    solve_gqsp_phases,
+    solve_phases,
+    solve_phases_lm,
+    solve_phases_newton,
+)
 
 __all__ = [
     "GQSPPhases",

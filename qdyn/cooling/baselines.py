@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from qdyn.cooling.polynomials import ChebyshevSeries, chebyshev_coefficients_of
 from qdyn.cooling.problems import check_normalised, default_perturbation
 from qdyn.cooling.result import CoolingResult
 from qdyn.errors import check_int, check_positive, check_state
 from qdyn.exact.evolution import chebyshev_coefficients, evolve
 from qdyn.exact.pauli_sum import PauliSum
 from qdyn.operators import as_pauli_op, pauli_norm
+from qdyn.qsp.polynomials import ChebyshevSeries, chebyshev_coefficients_of
 from qdyn.results import Resources, Stopwatch, make_metadata
 
 __all__ = ["adiabatic", "eigenstate_filter", "imaginary_time", "lin_tong_filter"]

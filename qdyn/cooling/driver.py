@@ -39,13 +39,13 @@ import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 from scipy.special import erf
 
-from qdyn.cooling.polynomials import DEFAULT_MAX_DEGREE, erf_polynomial
 from qdyn.cooling.problems import check_normalised, default_perturbation
 from qdyn.cooling.result import CoolingResult
 from qdyn.errors import check_choice, check_int, check_positive, check_state
 from qdyn.exact.evolution import chebyshev_coefficients
 from qdyn.exact.pauli_sum import PauliSum, engine_for_device
 from qdyn.operators import as_pauli_op, pauli_norm
+from qdyn.qsp.polynomials import DEFAULT_MAX_DEGREE, erf_polynomial
 from qdyn.results import Resources, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
 

@@ -6,8 +6,9 @@ import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from qdyn.errors import check_int, check_positive
+from qdyn.exact import spectral_bounds
 from qdyn.models import tfim
-from qdyn.operators import as_pauli_op, spectral_bounds
+from qdyn.operators import as_pauli_op
 
 __all__ = [
     "check_normalised",

@@ -5,7 +5,14 @@ It is the reference every other engine is tested against and the fast path for e
 
 from qdyn.exact.evolution import chebyshev_coefficients, evolve
 from qdyn.exact.pauli_sum import PauliSum, as_pauli_sum, engine_for_device
-from qdyn.exact.spectrum import Eigenpairs, expectation, extreme_eigenvalues, ground_state, sector_indices
+from qdyn.exact.spectrum import (
+    Eigenpairs,
+    expectation,
+    extreme_eigenvalues,
+    ground_state,
+    sector_indices,
+    spectral_bounds,
+)
 from qdyn.exact.trotter import product_formula_sequence, trotter_evolve
 
 __all__ = [

@@ -52,7 +52,7 @@ def evolve(H, psi, t, *, device: str = "cpu", tol: float = 1e-13, bounds: tuple[
 
     ``t`` as an array must be non-negative and strictly increasing; the result then has shape ``(len(t), 2**n)``.
     ``bounds`` is an interval containing the spectrum (by default a Lanczos estimate widened to be safe, see
-    :func:`qdyn.operators.spectral_bounds`). Returns numpy arrays for ``device="cpu"`` and torch tensors otherwise.
+    :func:`qdyn.exact.spectral_bounds`). Returns numpy arrays for ``device="cpu"`` and torch tensors otherwise.
     """
     engine, dev = engine_for_device(device)
     op = as_pauli_sum(H, engine=engine, device=dev, precision=precision)
@@ -67,7 +67,7 @@ def evolve(H, psi, t, *, device: str = "cpu", tol: float = 1e-13, bounds: tuple[
         raise ValueError(f"t must be a number or a 1-D array, got shape {times.shape}")
     check_positive("tol", tol)
     if bounds is None:
-        from qdyn.operators import spectral_bounds
+        from qdyn.exact.spectrum import spectral_bounds
 
         bounds = spectral_bounds(op.op, method="lanczos")
     lo, hi = float(bounds[0]), float(bounds[1])

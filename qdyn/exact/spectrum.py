@@ -15,10 +15,11 @@ import scipy.sparse.linalg as spla
 
 from qdyn.errors import check_int, check_state
 from qdyn.exact.pauli_sum import PauliSum, as_pauli_sum, engine_for_device
+from qdyn.operators import as_pauli_op
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
 
-__all__ = ["Eigenpairs", "ground_state", "expectation", "extreme_eigenvalues", "sector_indices"]
+__all__ = ["Eigenpairs", "ground_state", "expectation", "extreme_eigenvalues", "sector_indices", "spectral_bounds"]
 
 DENSE_LIMIT = 1024  # largest (sub)space handled by dense eigh (O(dim^3) time)
 
@@ -156,3 +157,26 @@ def extreme_eigenvalues(H, *, exact: bool = False, seed=0) -> tuple[float, float
         bounds.append(float(value[0]))
         errs.append(float(np.linalg.norm(linop.matvec(vector[:, 0]) - value[0] * vector[:, 0])))
     return bounds[0], bounds[1], max(errs)
+
+
+def spectral_bounds(op, method: str = "pauli", *, seed=0) -> tuple[float, float]:
+    """Interval ``(lo, hi)`` containing the spectrum of the Hermitian ``op``.
+
+    * ``"pauli"``: ``c_I -/+`` the Pauli 1-norm; rigorous, often loose.
+    * ``"lanczos"``: extreme Ritz values of a Lanczos run (exact diagonalisation for small registers), widened by
+      their residuals and 2% of the width, and clipped to the Pauli interval; tight, used by the propagators.
+    * ``"exact"``: the smallest and largest eigenvalues (ground state computations on ``H`` and ``-H``).
+    """
+    pauli = as_pauli_op(op)
+    identity = pauli.paulis.x.any(axis=1) | pauli.paulis.z.any(axis=1)
+    c_id = float(np.sum(pauli.coeffs.real[~identity]))
+    norm = float(np.sum(np.abs(pauli.coeffs[identity])))
+    if method == "pauli":
+        return c_id - norm, c_id + norm
+    if method not in ("lanczos", "exact"):
+        raise ValueError(f"unknown method {method!r}; expected 'pauli', 'lanczos' or 'exact'")
+    lo, hi, err = extreme_eigenvalues(pauli, exact=(method == "exact"), seed=seed)
+    if method == "exact":
+        return lo, hi
+    pad = err + 0.02 * max(hi - lo, 1e-12)
+    return max(lo - pad, c_id - norm), min(hi + pad, c_id + norm)

@@ -25,7 +25,8 @@ from qiskit.quantum_info import SparsePauliOp
 from qdyn.errors import check_int, check_state
 from qdyn.krylov.data import KrylovData, check_times
 from qdyn.krylov.lanczos_rows import lanczos_overlaps
-from qdyn.operators import as_pauli_op, spectral_bounds
+from qdyn.exact import spectral_bounds
+from qdyn.operators import as_pauli_op
 from qdyn.results import Resources, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
 
@@ -170,7 +171,7 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
             real = pauli_sum.is_real and not np.any(refs.imag)
             rows, matvecs, ritz = lanczos_overlaps(pauli_sum.apply, lefts, refs, times, real=real)
             # the spectral range the references see (extreme Ritz values, converged at these step counts),
-            # widened by 2% of the width as in qdyn.operators.spectral_bounds
+            # widened by 2% of the width as in qdyn.exact.spectral_bounds
             pad = 0.02 * max(ritz[1] - ritz[0], 1e-12)
             bounds = (ritz[0] - pad, ritz[1] + pad)
         else:

@@ -16,7 +16,7 @@ import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from qdyn.krylov.data import KrylovData
-from qdyn.operators import spectral_bounds
+from qdyn.exact import spectral_bounds
 from qdyn.results import Resources, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
 

@@ -23,7 +23,8 @@ from qiskit.quantum_info import SparsePauliOp
 
 from qdyn.errors import check_positive, require
 from qdyn.krylov.data import KrylovData
-from qdyn.operators import spectral_bounds, state_to_qutip, to_qutip
+from qdyn.exact import spectral_bounds
+from qdyn.operators import state_to_qutip, to_qutip
 from qdyn.results import Resources, Stopwatch, make_metadata
 
 __all__ = ["acquire_lindblad", "jump_operators", "coherence_liouvillian"]

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from qdyn.errors import check_choice, check_int, check_positive
-from qdyn.operators import as_pauli_op, spectral_bounds
+from qdyn.exact import spectral_bounds
+from qdyn.operators import as_pauli_op
 
 __all__ = ["bound", "check_aliasing", "choose_dt"]
 

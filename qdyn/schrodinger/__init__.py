@@ -25,8 +25,9 @@ from qdyn.schrodinger.problems import (
     poschl_teller,
 )
 from qdyn.schrodinger.quadrature import split_gauss_legendre
+from qdyn.schrodinger.reference import reference_levels
 from qdyn.schrodinger.result import EigenResult
-from qdyn.schrodinger.solve import METHODS, reference_levels, solve_eigen
+from qdyn.schrodinger.solve import METHODS, solve_eigen
 from qdyn.schrodinger.units import ATOMIC, NATURAL, Units, as_units
 
 __all__ = [

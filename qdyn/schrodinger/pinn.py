@@ -50,8 +50,8 @@ from qdyn.devices import resolve_device, torch_dtype
 from qdyn.errors import check_choice, check_int, check_positive, require
 from qdyn.results import Resources, Stopwatch, make_metadata
 from qdyn.schrodinger.quadrature import split_gauss_legendre
+from qdyn.schrodinger.reference import reference_levels
 from qdyn.schrodinger.result import EigenResult, normalise_states
-from qdyn.schrodinger.solve import reference_levels
 from qdyn.seeding import make_rng
 
 __all__ = ["MODES", "solve_pinn"]

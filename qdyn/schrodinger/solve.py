@@ -19,18 +19,10 @@ from qdyn.schrodinger.fd import fd_eigen
 from qdyn.schrodinger.problems import Problem
 from qdyn.schrodinger.result import EigenResult, normalise_states
 
-__all__ = ["METHODS", "solve_eigen", "reference_levels"]
+__all__ = ["METHODS", "solve_eigen"]
 
 METHODS = ("fd", "cheb", "dvr", "pinn")
 _CLASSICAL = {"fd": fd_eigen, "cheb": cheb_eigen, "dvr": dvr_eigen}
-
-
-def reference_levels(problem: Problem, k: int, n: int = 96) -> np.ndarray:
-    """The analytic levels when the problem has them, else split Chebyshev with ``n`` nodes per piece (each
-    piece cut in four on the line)."""
-    if problem.exact is not None:
-        return np.asarray(problem.exact(k), dtype=np.float64)
-    return cheb_eigen(problem, k, n=n, subdivide=1 if problem.boundary == "dirichlet" else 4)[0]
 
 
 def solve_eigen(problem: Problem, k: int = 1, method: str = "cheb", **options) -> EigenResult:

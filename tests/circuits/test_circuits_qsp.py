@@ -309,7 +309,7 @@ def test_qetu_circuit_postselected_block(ring3):
 def test_gqsp_circuit_postselected_block(ring3):
     from qdyn.circuits.qsp import gqsp_circuit
     from qdyn.cooling import fourier_sign_series
-    from qdyn.cooling.gqsp import solve_gqsp_phases
+    from qdyn.qsp.gqsp import solve_gqsp_phases
 
     tau = 1.0
     w, v = np.linalg.eigh(ring3.to_matrix())

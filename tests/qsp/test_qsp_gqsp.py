@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from qdyn.cooling import PhaseSolverError, fourier_sign_series
-from qdyn.cooling.gqsp import complementary_polynomial, gqsp_response, solve_gqsp_phases
+from qdyn.qsp import PhaseSolverError, fourier_sign_series
+from qdyn.qsp.gqsp import complementary_polynomial, gqsp_response, solve_gqsp_phases
 
 
 def test_complement_satisfies_the_unitarity_identity():

@@ -279,7 +279,7 @@ def solve_phases_lm(poly, *, convention: str = "wx", tol: float = 1e-12,
 
 
 def solve_phases(poly, *, convention: str = "wx", method: str = "newton", tol: float = 1e-12) -> QSPPhases:
-    """Phases for ``poly``: a :class:`~qdyn.cooling.polynomials.ChebyshevSeries` or Chebyshev coefficients."""
+    """Phases for ``poly``: a :class:`~qdyn.qsp.polynomials.ChebyshevSeries` or Chebyshev coefficients."""
     check_choice("method", method, ("newton", "lm"))
     if method == "newton":
         return solve_phases_newton(poly, convention=convention, tol=tol)

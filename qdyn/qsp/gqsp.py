@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qdyn.cooling.phases import PhaseSolverError
 from qdyn.errors import check_positive
+from qdyn.qsp.phases import PhaseSolverError
 
 __all__ = ["GQSPPhases", "complementary_polynomial", "gqsp_response", "r_matrix", "solve_gqsp_phases"]
 

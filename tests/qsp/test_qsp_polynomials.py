@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import erf
 
-from qdyn.cooling import erf_polynomial, fourier_sign_series, qetu_sign_polynomial, sign_polynomial
+from qdyn.qsp import erf_polynomial, fourier_sign_series, qetu_sign_polynomial, sign_polynomial
 
 GRID = np.cos(np.linspace(0, np.pi, 40001))  # dense grid of [-1, 1], endpoints included
 

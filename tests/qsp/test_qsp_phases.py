@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from qdyn.cooling import (
+from qdyn.qsp import (
     PhaseSolverError,
     qetu_sign_polynomial,
     qsp_response,
@@ -11,7 +11,7 @@ from qdyn.cooling import (
     solve_phases_lm,
     solve_phases_newton,
 )
-from qdyn.cooling.phases import _verify
+from qdyn.qsp.phases import _verify
 
 
 def _sign_of_degree(target_degree):
