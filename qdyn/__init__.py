@@ -1,16 +1,28 @@
 """qdyn: quantum dynamics on classical and quantum hardware.
 
-Import is light: the heavy optional stacks (torch, pennylane, qutip, qiskit-ibm-runtime) load inside the
-functions that need them. Submodules: :mod:`qdyn.operators`, :mod:`qdyn.models`, :mod:`qdyn.states`,
-:mod:`qdyn.exact`, and the circuit and network layers :mod:`qdyn.circuits`, :mod:`qdyn.nets`.
+Import is light: every submodule below is an attribute of ``qdyn`` loaded on first use, and the heavy stacks
+(torch, pennylane, qutip, qiskit-ibm-runtime) load inside the functions that need them.
+
+Layers (each imports only those below it; see DESIGN.md):
+
+* ground: :mod:`qdyn.errors`, :mod:`qdyn.seeding`, :mod:`qdyn.devices`, :mod:`qdyn.results`,
+  :mod:`qdyn.operators`, :mod:`qdyn.models`, :mod:`qdyn.states`;
+* engines: :mod:`qdyn.exact`, :mod:`qdyn.qsp`, :mod:`qdyn.circuits`, :mod:`qdyn.nets`;
+* algorithms: :mod:`qdyn.krylov`, :mod:`qdyn.cooling`, :mod:`qdyn.open`, :mod:`qdyn.schrodinger`;
+* top: :mod:`qdyn.compare`, :mod:`qdyn.plot`, :mod:`qdyn.demo`, :mod:`qdyn.cli`.
 """
 
 from importlib import import_module
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
 
-_SUBMODULES = {"operators", "models", "states", "exact", "results", "seeding", "devices", "errors",
-               "krylov", "open", "schrodinger", "cooling", "circuits", "nets", "cli"}
+try:
+    __version__ = version("qdyn-toolkit")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+_SUBMODULES = {"operators", "models", "states", "exact", "qsp", "results", "seeding", "devices", "errors",
+               "krylov", "open", "schrodinger", "cooling", "circuits", "nets", "compare", "plot", "demo", "cli"}
 
 __all__ = sorted(_SUBMODULES) + ["__version__"]
 

@@ -35,7 +35,10 @@ def _demo(args) -> int:
 
 
 def main(argv=None) -> int:
+    from qdyn import __version__
+
     parser = argparse.ArgumentParser(prog="qdyn", description="qdyn: quantum dynamics toolkit")
+    parser.add_argument("--version", action="version", version=f"qdyn {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     info = sub.add_parser("info", help="versions, devices, simulators and IBM credential status")
     info.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -23,8 +23,8 @@ __all__ = ["COST_LABELS", "convergence", "error_vs_cost", "observables_vs_time",
 #: Axis labels (with units) of the resource columns of a comparison table.
 COST_LABELS = {
     "wall_time": "wall time (s)",
-    "evolutions": "time evolutions / H-oracle queries (count)",
-    "queries": "oracle queries (count)",
+    "evolutions": "time evolutions exp(-iHt) (count)",
+    "queries": "block-encoding queries (count)",
     "matvecs": "H·v products (count)",
     "circuits": "circuits (count)",
     "shots": "shots (count)",
@@ -77,14 +77,16 @@ def error_vs_cost(table, cost: str = "wall_time", *, error: str = "error", energ
     for column in (cost, error, "solver"):
         if column not in table.columns:
             raise ValueError(f"the table has no column {column!r}; columns: {list(table.columns)}")
-    fig, ax = plt.subplots(figsize=(6.0, 4.2))
-    for _, row in table.iterrows():
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    markers = "osD^vP*Xh<>p"
+    for i, (_, row) in enumerate(table.iterrows()):
         x, y = float(row[cost]), float(row[error])
         if not (np.isfinite(x) and np.isfinite(y)) or x <= 0:
             continue  # a solver that spent none of this resource has no place on a log axis
-        ax.scatter([x], [max(y, _FLOOR)], s=40)
-        ax.annotate(str(row["solver"]), (x, max(y, _FLOOR)), textcoords="offset points", xytext=(5, 4),
-                    fontsize=8)
+        # a legend instead of text beside each point: solvers with similar costs and errors never overlap
+        ax.scatter([x], [max(y, _FLOOR)], s=45, marker=markers[i % len(markers)], label=str(row["solver"]))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(COST_LABELS.get(cost, cost))

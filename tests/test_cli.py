@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from qdyn.cli import main
 from qdyn.demo import ground_energy_table, run_demo
 
@@ -53,3 +55,20 @@ def test_quick_demo_writes_tables_figures_and_report(tmp_path):
         png = (out / f"{key}.png").read_bytes()
         assert png.startswith(b"\x89PNG") and len(png) > 10_000
         assert f"({key}.png)" in report
+
+
+def test_version_flag_prints_the_installed_version(capsys):
+    import qdyn
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"qdyn {qdyn.__version__}"
+    assert qdyn.__version__[0].isdigit()
+
+
+def test_compare_and_plot_are_attributes_loaded_on_first_use():
+    code = ("import sys, qdyn; eager = 'qdyn.compare' in sys.modules or 'qdyn.plot' in sys.modules; "
+            "print(eager, callable(qdyn.compare.compare), callable(qdyn.plot.error_vs_cost))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True", "True"]

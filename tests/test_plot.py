@@ -58,6 +58,10 @@ def test_error_vs_cost_png(tmp_path, eigen_runs):
     assert matplotlib.get_backend().lower() in ("agg", "module://matplotlib_inline.backend_inline")
     check_png(tmp_path / "cost.png", fig)
     assert fig.axes[0].get_xlabel() == "wall time (s)"
+    # solvers are named in a legend (never as text beside the points, where close points overlap)
+    assert not fig.axes[0].texts
+    shown = {t.get_text() for t in fig.axes[0].get_legend().get_texts()}
+    assert shown == {s for s, w in zip(table["solver"], table["wall_time"], strict=True) if w > 0}
     with pytest.raises(ValueError, match="no column 'flops'"):
         plot.error_vs_cost(table, "flops")
 

@@ -65,6 +65,8 @@ class EigenProblem:
     seed: int | None = None
     name: str = "eigen"
 
+    headline: ClassVar[str] = "E0"  #: what the table's ``value`` column holds: the lowest energy
+
     @cached_property
     def reference(self) -> np.ndarray:
         """The ``n_roots`` lowest eigenvalues by dense diagonalisation."""

@@ -44,6 +44,11 @@ class OpenProblem:
     name: str = "open system"
 
     @property
+    def headline(self) -> str:
+        """What the table's ``value`` column holds: the first observable at the final time."""
+        return f"<{next(iter(self.observables))}>(t={self.t_final:g})"
+
+    @property
     def times(self) -> np.ndarray:
         return self.tau * np.arange(int(round(self.t_final / self.tau)) + 1)
 

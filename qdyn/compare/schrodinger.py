@@ -32,6 +32,8 @@ class SchrodingerProblem:
     seed: int | None = 0
     name: str = "schrodinger"
 
+    headline: ClassVar[str] = "E0"  #: what the table's ``value`` column holds: the lowest level
+
     @cached_property
     def reference(self) -> np.ndarray:
         from qdyn.schrodinger import reference_levels

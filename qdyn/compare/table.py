@@ -5,6 +5,7 @@ against the problem's reference, the :class:`~qdyn.results.Resources` it spent a
 :class:`~qdyn.results.Metadata`. Columns:
 
 * ``problem``, ``solver``;
+* ``quantity`` - what ``value`` is (the problem's ``headline``, e.g. ``E0`` or ``<Z>(t=0.5)``);
 * ``value`` - the headline number (lowest energy; first observable at the final time), ``value_err`` its
   statistical error bar when the solver reports one (shots, Monte-Carlo samples), else NaN;
 * ``reference`` - the reference for ``value``; ``error = |value - reference|``; ``max_error`` the largest
@@ -28,7 +29,7 @@ from qdyn.results import Resources, Stopwatch
 __all__ = ["COLUMNS", "SolverRun", "compare", "run_solvers", "table"]
 
 _RESOURCE_COLUMNS = tuple(f.name for f in dataclasses.fields(Resources) if f.name != "wall_time")
-COLUMNS = ("problem", "solver", "value", "value_err", "reference", "error", "max_error", *_RESOURCE_COLUMNS,
+COLUMNS = ("problem", "solver", "quantity", "value", "value_err", "reference", "error", "max_error", *_RESOURCE_COLUMNS,
            "wall_time", "backend", "device", "seed")
 
 
@@ -111,7 +112,8 @@ def table(problem, runs: dict[str, SolverRun]):
         diff = np.abs(values - reference)
         resources = run.resources if run.resources is not None else run.result.resources
         meta = run.result.metadata
-        row = {"problem": problem.name, "solver": name, "value": _headline(values),
+        row = {"problem": problem.name, "solver": name, "quantity": str(problem.headline),
+               "value": _headline(values),
                "value_err": _headline(run.errors) if run.errors is not None else np.nan,
                "reference": _headline(reference), "error": _headline(diff),
                "max_error": float(np.nanmax(diff)) if np.any(np.isfinite(diff)) else np.nan}
