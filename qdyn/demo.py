@@ -20,7 +20,8 @@ from qdyn import exact, models
 
 __all__ = ["ground_energy_table", "format_table", "run_demo"]
 
-_COLUMNS = ["solver", "value", "error", "evolutions", "queries", "matvecs", "epochs", "samples", "wall_time"]
+_RESOURCES = ["evolutions", "queries", "matvecs", "circuits", "shots", "two_qubit_gates", "epochs", "samples"]
+_COLUMNS = ["solver", "value", "value_err", "error", *_RESOURCES, "wall_time"]
 
 
 def _tfim_reference(n: int, J: float = 1.0, g: float = 1.0) -> float:
@@ -51,19 +52,40 @@ def ground_energy_table(quick: bool = False, seed: int = 0) -> list[dict]:
     return rows
 
 
+def _significant(value: float, digits: int) -> str:
+    """``value`` with ``digits`` significant digits, in plain notation where that stays short."""
+    if value == 0 or not np.isfinite(value):
+        return f"{value:g}"
+    if 1e-3 <= abs(value) < 1e5:
+        decimals = max(digits - 1 - int(np.floor(np.log10(abs(value)))), 0)
+        return f"{value:.{decimals}f}"
+    return f"{value:.{digits - 1}e}"
+
+
+def _cell(column: str, value) -> str:
+    """One table cell: seconds to 3 significant digits, errors to 2, values to 10."""
+    if isinstance(value, bool | str) or value is None:
+        return str(value)
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    value = float(value)
+    if np.isnan(value):
+        return "-"
+    if column in ("seconds", "wall_time"):
+        return _significant(value, 3)
+    if "error" in column or column.endswith("_err"):
+        return "0" if value == 0 else f"{value:.1e}"
+    return _significant(value, 10)
+
+
 def format_table(rows: list[dict]) -> str:
     """Plain-text table with aligned columns."""
-    def cell(value):
-        if isinstance(value, float):
-            return f"{value:.3e}" if (abs(value) < 1e-3 and value != 0) else f"{value:.10g}"
-        return str(value)
-
     headers = list(rows[0])
-    cells = [[cell(r[h]) for h in headers] for r in rows]
+    cells = [[_cell(h, r[h]) for h in headers] for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(lines)
 
 
@@ -102,8 +124,28 @@ def _comparisons(quick: bool):
     yield "1D Schrodinger solvers (finite well)", "schrodinger", well, well_options, well_figure
 
 
+def _far(frame, tolerance: float) -> list[str]:
+    """The solvers whose headline error exceeds ``tolerance`` relative to the reference (absolute below 1)."""
+    scale = np.maximum(np.abs(frame["reference"].to_numpy(dtype=float)), 1.0)
+    far = frame["error"].to_numpy(dtype=float) > tolerance * scale
+    return [str(s) for s, f in zip(frame["solver"], far, strict=True) if f]
+
+
+def _table_rows(frame) -> list[dict]:
+    """The demo's view of a comparison table: the headline columns and the resources some solver spent."""
+    columns = [c for c in _COLUMNS if c in frame.columns]
+    spent = [c for c in columns if c not in _RESOURCES or (frame[c].to_numpy(dtype=float) != 0).any()]
+    if "value_err" in spent and frame["value_err"].isna().all():
+        spent.remove("value_err")
+    return frame[spent].to_dict("records")
+
+
 def run_demo(quick: bool = False, out: str | Path = "qdyn-report", echo=print) -> Path:
-    """Run the tour, print each table with ``echo`` and write CSVs, PNGs and ``report.md`` into ``out``."""
+    """Run the tour, print each table with ``echo`` and write CSVs, PNGs and ``report.md`` into ``out``.
+
+    Under each table, one line per solver that stays further than 1e-4 (relative) from the reference says what
+    limits it at this working point.
+    """
     from qdyn import compare
 
     out = Path(out)
@@ -113,14 +155,17 @@ def run_demo(quick: bool = False, out: str | Path = "qdyn-report", echo=print) -
     text = format_table(ground_energy_table(quick=quick))
     echo(f"{title}\n\n{text}\n")
     report += [f"## {title}", "", "```", text, "```", ""]
-    for title, key, problem, options, figure in _comparisons(quick):
+    for title, key, problem, options, figure, limits in _comparisons(quick):
         frame, runs = compare.compare(problem, options=options, return_runs=True)
         frame.to_csv(out / f"{key}.csv", index=False)
         figure(runs, out / f"{key}.png")
-        rows = frame[[c for c in _COLUMNS if c in frame.columns]].to_dict("records")
-        text = format_table(rows)
-        echo(f"{title}: {problem.name} (reference: {frame['reference'].iloc[0]:.10g})\n\n{text}\n")
-        report += [f"## {title}: {problem.name}", "", "```", text, "```", "", f"![{title}]({key}.png)", ""]
+        text = format_table(_table_rows(frame))
+        notes = [f"  {solver}: {limits.get(solver, 'no note for this solver')}" for solver in _far(frame, 1e-4)]
+        if notes:
+            text += "\n\nFurther than 1e-4 from the reference, and why:\n" + "\n".join(notes)
+        heading = f"{title}: {problem.name}, {problem.headline} (reference {frame['reference'].iloc[0]:.10g})"
+        echo(f"{heading}\n\n{text}\n")
+        report += [f"## {heading}", "", "```", text, "```", "", f"![{title}]({key}.png)", ""]
     (out / "report.md").write_text("\n".join(report))
     echo(f"report written to {out / 'report.md'}")
     return out
