@@ -90,7 +90,8 @@ def format_table(rows: list[dict]) -> str:
 
 
 def _comparisons(quick: bool):
-    """``(title, problem, options, figure function)`` for the three solver comparisons."""
+    """``(title, key, problem, options, figure function, limits)`` for the three solver comparisons; ``limits``
+    says, per solver, what keeps it from the reference at this working point."""
     from qdyn import compare, plot
     from qdyn.open import dissipative_ising
     from qdyn.schrodinger import finite_well
@@ -119,9 +120,22 @@ def _comparisons(quick: bool):
         chosen = {k: runs[k] for k in ("cheb", "fd", "pinn_default") if k in runs}
         return plot.wavefunctions(chosen, reference="cheb", path=path)
 
-    yield "Eigenvalue solvers", "eigen", eigen, eigen_options, eigen_figure
-    yield "Open-system solvers", "open", chain, open_options, open_figure
-    yield "1D Schrodinger solvers (finite well)", "schrodinger", well, well_options, well_figure
+    eigen_limits = {
+        "cooling": "COOLING_NOTE",
+    }
+    open_limits = {
+        "transformer": "TRANSFORMER_NOTE",
+        "exact_povm": "the POVM trapezoid rule with the problem's time step tau has an O(tau^2) error",
+    }
+    well_limits = {
+        "dvr": "the sinc DVR samples V on a uniform grid; at the well's jumps the error decays only like 1/n, "
+               "erratically (n = 200: 9e-2, 1600: 5e-3); fd and cheb split the grid at the jumps",
+        "pinn_paper": "the paper's residual loss trained by Adam converges slowly (1e-3 after 3000 epochs, 3e-4 "
+                      "after 10000); the default Ritz mode reaches 1e-7 in 2 s",
+    }
+    yield "Eigenvalue solvers", "eigen", eigen, eigen_options, eigen_figure, eigen_limits
+    yield "Open-system solvers", "open", chain, open_options, open_figure, open_limits
+    yield "1D Schrodinger solvers (finite well)", "schrodinger", well, well_options, well_figure, well_limits
 
 
 def _far(frame, tolerance: float) -> list[str]:

@@ -36,9 +36,16 @@ MAX_DECOMPOSE_QUBITS = 10
 
 
 def _qubits_of_dim(dim: int, name: str) -> int:
-    if dim == 0 or dim & (dim - 1):
-        raise ValueError(f"{name} must have dimension 2**n, got {dim}")
+    if dim < 2 or dim & (dim - 1):
+        raise ValueError(f"{name} must have dimension 2**n with n >= 1 qubits, got {dim}")
     return dim.bit_length() - 1
+
+
+def _check_finite(values, name: str) -> None:
+    """``ValueError`` naming ``name`` when ``values`` (array or sparse matrix) holds NaN or inf."""
+    data = values.data if sp.issparse(values) else np.asarray(values)
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"{name} contains NaN or infinite entries")
 
 
 def _is_pennylane(op) -> bool:
@@ -148,7 +155,9 @@ def as_pauli_op(op, n_qubits: int | None = None, *, name: str = "H", hermitian: 
         matrix = _raw_matrix(op, name)
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
             raise ValueError(f"{name} must be a square matrix, got shape {matrix.shape}")
+        _check_finite(matrix, name)
         pauli = _from_matrix(matrix, name)
+    _check_finite(pauli.coeffs, f"{name} (its Pauli coefficients)")
     pauli = pauli.simplify(atol=0)
     if n_qubits is not None and pauli.num_qubits != n_qubits:
         raise ValueError(f"{name} acts on {pauli.num_qubits} qubits but {n_qubits} were expected")
@@ -167,6 +176,7 @@ def as_matrix(op, *, sparse: bool = False, name: str = "H", hermitian: bool = Tr
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"{name} must be a square matrix, got shape {matrix.shape}")
     _qubits_of_dim(matrix.shape[0], name)
+    _check_finite(matrix, name)
     if hermitian:
         diff = matrix - matrix.conj().T
         worst = abs(diff).max() if sp.issparse(diff) else np.max(np.abs(diff))

@@ -92,3 +92,22 @@ def test_bad_state_specifications():
         states.product_state(["0", "up"])
     with pytest.raises(ValueError, match="bit string"):
         states.basis_state(3, "01")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_or_inf_in_a_hamiltonian_is_named(bad):
+    from qiskit.quantum_info import SparsePauliOp
+
+    matrix = np.diag([1.0, 2.0, 3.0, bad])
+    with pytest.raises(ValueError, match="H contains NaN or infinite entries"):
+        exact.ground_state(matrix)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        operators.as_pauli_op(SparsePauliOp(["ZZ", "XI"], [1.0, bad]))
+    skew = np.array([[0.0, bad], [0.0, 0.0]])  # non-Hermitian and infinite: refused either way, never accepted
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        operators.as_matrix(skew)
+
+
+def test_a_one_by_one_matrix_is_not_a_register():
+    with pytest.raises(ValueError, match=r"dimension 2\*\*n with n >= 1 qubits, got 1"):
+        operators.as_pauli_op(np.ones((1, 1)))
