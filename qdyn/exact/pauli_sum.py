@@ -126,7 +126,7 @@ class PauliSum:
                 self.diagonal = self._to_engine(_real_if_possible(self._full_phase(zs, cs)))
             else:
                 # stored in destination order: out[c] += d(c XOR x) psi[c XOR x]
-                dest_phase = self._full_phase(zs, cs)[np.arange(self.dim, dtype=np.int64) ^ int(x)]
+                dest_phase = _real_if_possible(self._full_phase(zs, cs)[np.arange(self.dim, dtype=np.int64) ^ int(x)])
                 self.gather_groups.append(_GatherGroup(int(x), self._to_engine(dest_phase)))
         self._index = None
         if self.gather_groups:

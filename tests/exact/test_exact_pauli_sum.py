@@ -58,3 +58,19 @@ def test_unknown_engine_and_wrong_length():
         PauliSum(op, engine="jax")
     with pytest.raises(ValueError, match="psi"):
         PauliSum(op).apply(np.ones(8))
+
+
+def test_real_hamiltonian_with_wide_flips_applies_to_real_vectors():
+    # Jordan-Wigner hopping terms span many qubits (wide flips, applied by gathering); with an even number of
+    # Y's every matrix element is real, so a real vector must stay real (a complex gather phase used to make
+    # numpy refuse the in-place add, as on 12-qubit LiH). Reference: scipy's sparse matrix product.
+    n = 12
+    labels = ["Y" + "Z" * (n - 2) + "Y", "X" + "Z" * (n - 2) + "X", "XXYY" + "I" * (n - 4), "Z" * n,
+              "I" * (n - 1) + "Z"]
+    H = SparsePauliOp(labels, [0.3, 0.3, -0.2, 0.7, 0.1])
+    engine = PauliSum(H)
+    assert engine.is_real and engine.gather_groups
+    psi = np.random.default_rng(0).standard_normal(2**n)
+    out = engine.apply(psi)
+    assert not np.iscomplexobj(out)
+    np.testing.assert_allclose(out, (H.to_matrix(sparse=True) @ psi).real, atol=1e-12)
