@@ -60,7 +60,7 @@ def krylov_vs_eigsh(sizes):
 def circuit_throughput(n=8, lags=6):
     H = models.tfim(n, J=1.0, g=1.0, periodic=True)
     grid = kr.time_grid(kr.choose_dt(H), lags)
-    trotter = {"steps": 1, "order": 2}
+    trotter = {"steps_per_dt": 1, "order": 2}
     kr.acquire(H, states.plus_state(n), kr.time_grid(0.1, 2), backend="aer", trotter=trotter)  # warm-up
     baseline = None
     for label, shots in (("exact", None), ("4096 shots", 4096)):

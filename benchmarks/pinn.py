@@ -1,12 +1,10 @@
 """PINN Schrodinger solvers against classical references.
 
-For each problem: the classical rows (method, grid, max relative error against the analytic levels,
-milliseconds)
-next to the PINN rows (mode, max relative error, seconds, epochs; paper mode for two seeds with the paper's
-trained ``E`` next to the reported Rayleigh quotient; default mode with its error after Adam and after
-L-BFGS), and the headline goal - the four lowest
-finite-well states within 1e-7 relative error in under 60 s with the default mode. Run from the repository
-root::
+For each problem: the classical rows (method, grid, max relative error against the analytic levels, milliseconds)
+next to the PINN rows (method, max relative error, seconds, epochs; ``method="pinn-paper"`` for two seeds with the
+paper's trained ``E`` next to the reported Rayleigh quotient; the Rayleigh-Ritz ``method="pinn"`` with its error
+after Adam and after L-BFGS), and the headline goal - the four lowest finite-well states within 1e-7 relative
+error in under 60 s with ``method="pinn"``. Run from the repository root::
 
     python benchmarks/pinn.py            # full
     python benchmarks/pinn.py --quick    # short training
@@ -44,7 +42,7 @@ def main(argv=None):
     epochs = 300 if args.quick else 1500
     paper_epochs = 1000 if args.quick else 6000
     atomic_epochs = 3000 if args.quick else 10000
-    # paper-mode runs per problem: (label, options); energy guesses, scales and weights are the library's
+    # method="pinn-paper" runs per problem: (label, options); energy guesses, scales and weights are the library's
     problems = [
         ("infinite well [0, 1]", S.infinite_well(), 4,
          [("E fixed = pi^2", dict(energy=np.pi**2)), ("E trainable", {})]),
@@ -67,7 +65,7 @@ def main(argv=None):
         for label, options in paper_runs:
             options = dict(dict(adam_epochs=paper_epochs), **options)
             for seed in (0, 1):
-                res, t = _timed(problem, 1, "pinn", mode="paper", seed=seed, **options)
+                res, t = _timed(problem, 1, "pinn-paper", seed=seed, **options)
                 trained = abs(res.history[0]["energy"][-1, 0] - res.reference[0]) / abs(res.reference[0])
                 print(_row(f"PINN paper {label} seed {seed}".replace("  ", " "), res, t,
                            f"{res.resources.epochs} epochs; trained E err {trained:.1e}"))

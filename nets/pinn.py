@@ -1,20 +1,16 @@
 """PINN trial wavefunctions for 1D eigenproblems on ``[a, b]`` with ``psi(a) = psi(b) = 0`` by construction.
 
-``psi(x) = (1 - t^2) N(f(x))``, ``t = (x - m) / h`` (``m``, ``h`` the domain's centre and half-width), with
-``N``
+``psi(x) = (1 - t^2) N(f(x))``, ``t = (x - m) / h`` (``m``, ``h`` the domain's centre and half-width), with ``N``
 a fully connected network with a smooth activation and ``f(x)`` its input features: ``feature_scale * t``
-(``feature_scale > 1`` stretches the input so that features much narrower than the domain - decay lengths of
-a deep well - need no large first-layer weights, which Adam would take thousands of steps to grow) and, for every
-declared
-kink position ``d`` (a jump of the potential, where ``psi''`` jumps), ``u |u|`` with ``u = (x - d) / h``,
-whose
-second derivative jumps at ``d`` - so a smooth network can follow the exact wavefunction's kinks. With
+(``feature_scale > 1`` stretches the input so that features much narrower than the domain - decay lengths of a
+deep well - need no large first-layer weights, which Adam would take thousands of steps to grow) and, for every
+declared kink position ``d`` (a jump of the potential, where ``psi''`` jumps), ``u |u|`` with ``u = (x - d) / h``,
+whose second derivative jumps at ``d`` - so a smooth network can follow the exact wavefunction's kinks. With
 ``parity=+1`` or ``-1`` (potential and domain symmetric about ``m``) ``N`` is symmetrised,
 ``(N(f(x)) + parity N(f(2m - x))) / 2``, so ``psi`` has that parity exactly.
 
 ``derivatives(x)`` propagates ``(value, d/dx, d^2/dx^2)`` through the layers in one forward pass (for
-``z = W h + b``: ``z' = W h'``, ``z'' = W h''``; ``sigma(z)'' = sigma''(z) z'^2 + sigma'(z) z''``), which
-is far
+``z = W h + b``: ``z' = W h'``, ``z'' = W h''``; ``sigma(z)'' = sigma''(z) z'^2 + sigma'(z) z''``), which is far
 cheaper than nested automatic differentiation. Weights come from a seeded ``torch.Generator`` (Xavier-normal
 weights, normal biases of standard deviation 0.5 - non-zero, else the even part of a tanh network vanishes),
 float64 by default.
@@ -49,11 +45,18 @@ ACTIVATIONS = {"tanh": _tanh, "sin": _sin}
 
 
 class PINNWavefunction(nn.Module):
-    """``psi(x)`` vanishing at the ends of ``domain``; ``forward(x)`` maps shape ``(n,)`` to ``(n,)``."""
+    """``psi(x)`` vanishing at the ends of ``domain``; ``forward(x)`` maps shape ``(n,)`` to ``(n,)``.
+
+    Options (keyword-only): ``width`` x ``depth`` hidden units, ``activation`` (``"tanh"`` or ``"sin"``),
+    ``parity`` (``None``, ``+1``, ``-1``), ``kinks`` (positions of the potential's jumps), ``decay`` (initial
+    ``alpha`` of a trainable envelope ``exp(-alpha t^2)``; 0 for none), ``input_scale`` (first-layer weight
+    scale), ``feature_scale``, ``seed`` (int), ``dtype``, ``device``.
+    """
 
     def __init__(
         self,
         domain,
+        *,
         width: int = 32,
         depth: int = 2,
         activation: str = "tanh",
@@ -123,11 +126,9 @@ class PINNWavefunction(nn.Module):
         return h, h1, h2
 
     def basis(self, x: torch.Tensor):
-        """``(phi, phi', phi'')``, each ``(n, n_basis)``: the envelope times the last hidden layer's
-        outputs and,
-        unless ``parity == -1`` (whose odd part of a constant vanishes), a constant - all of the given
-        parity, so
-        that ``psi = phi @ output_coefficients()``."""
+        """``(phi, phi', phi'')``, each ``(n, n_basis)``: the envelope times the last hidden layer's outputs
+        and, unless ``parity == -1`` (whose odd part of a constant vanishes), a constant - all of the given
+        parity, so that ``psi = phi @ output_coefficients()``."""
         h, h1, h2 = self._hidden(x)
         if self.parity is not None:
             m, m1, m2 = self._hidden(2.0 * self.center - x)  # d/dx of N(2m - x) flips the sign of N'

@@ -1,24 +1,19 @@
 """Training loops for PINN eigen-solvers (see :mod:`qdyn.nets.pinn` for the networks).
 
-Two objectives, on tensors prepared by :mod:`qdyn.schrodinger.pinn`:
+Two objectives, on tensors prepared by :mod:`qdyn.schrodinger.pinn_ritz` and :mod:`qdyn.schrodinger.pinn_paper`:
 
-* :func:`ritz_objective` (default mode): every parity network spans a subspace ``phi_j(x)`` (its last
-hidden layer
-  times the envelope); the Rayleigh-Ritz step solves ``A y = E B y`` with ``B_ij = <phi_i|phi_j>`` and
-  ``A_ij = <phi_i|H|phi_j> = int (c phi_i' phi_j' + V phi_i phi_j) dx`` by Gauss-Legendre quadrature split
-  at the
-  jumps. The lowest Ritz values are Rayleigh quotients of orthonormal trial functions, hence upper bounds
-  of the
+* :func:`ritz_objective` (``method="pinn"``): every parity network spans a subspace ``phi_j(x)`` (its last hidden
+  layer times the envelope); the Rayleigh-Ritz step solves ``A y = E B y`` with ``B_ij = <phi_i|phi_j>`` and
+  ``A_ij = <phi_i|H|phi_j> = int (c phi_i' phi_j' + V phi_i phi_j) dx`` by Gauss-Legendre quadrature split at the
+  jumps. The lowest Ritz values are Rayleigh quotients of orthonormal trial functions, hence upper bounds of the
   exact levels (min-max), and the higher ones are deflated against the lower by construction. The loss is
-  ``sum_n log(E_n - min V) + w sum_n ||H psi_n - E_n psi_n||^2 / s^2`` over the wanted states (``s`` an
-  energy scale; the residual of a normalised Ritz vector is scale invariant).
-* :func:`paper_objective` (paper mode): mean squared residual ``(-c psi'' + V psi - E psi)^2`` on
-collocation points
-  plus ``lambda (L mean(psi^2) - 1)^2``, with ``E`` fixed or trainable.
+  ``sum_n log(E_n - min V) + w sum_n ||H psi_n - E_n psi_n||^2 / s^2`` over the wanted states (``s`` an energy
+  scale; the residual of a normalised Ritz vector is scale invariant).
+* :func:`paper_objective` (``method="pinn-paper"``): mean squared residual ``(-c psi'' + V psi - E psi)^2`` on
+  collocation points plus ``lambda (L mean(psi^2) - 1)^2``, with ``E`` fixed or trainable.
 
 :func:`train` runs Adam then L-BFGS on such an objective with tqdm progress, a history, a callback, and
-checkpoint/resume: the networks, optimiser state, phase, epoch and history are saved every
-``checkpoint_every``
+checkpoint/resume: the networks, optimiser state, phase, epoch and history are saved every ``checkpoint_every``
 epochs, at the end of each phase and on ``KeyboardInterrupt``.
 """
 
@@ -36,8 +31,7 @@ __all__ = ["ritz_basis", "ritz_eigenpairs", "ritz_objective", "paper_objective",
 def ritz_basis(model, x, w, tolerance: float = 1e-7):
     """An orthonormal basis ``g = f @ M`` (``sum w g_i g_j = delta_ij``) of the span of the columns ``f`` of
     ``model.basis(x)``. With ``D`` the column norms, the QR factorisation ``sqrt(w) f D^-1 = Q R`` flags the
-    columns nearly in the span of the previous ones (``|R_jj| < tolerance max |R_ii|``), which are dropped;
-    the
+    columns nearly in the span of the previous ones (``|R_jj| < tolerance max |R_ii|``), which are dropped; the
     QR of the kept columns gives ``M = D^-1 R^-1`` and a Cholesky pass restores orthonormality to rounding.
     QR, unlike an eigen-decomposition of the Gram matrix, has a derivative free of ``1/(s_i - s_j)`` factors.
     Returns ``(g, g', g'', M)`` (``M`` maps the kept columns; dropped rows are zero)."""
@@ -60,13 +54,10 @@ def ritz_eigenpairs(model, x, w, v, c: float, n_states: int):
     """The ``n_states`` lowest Ritz values and vectors of ``H = -c d^2 + V`` in the span of ``model.basis``:
     ``(E, psi, psi', psi'', coefficients)`` with ``psi = model.basis(x)[0] @ coefficients`` (columns).
 
-    In the orthonormal basis ``g``, ``A - v_min = G^T G`` with ``G = [sqrt(c w) g'; sqrt(w (V - v_min))
-    g]``, so
-    ``E = v_min + sigma^2`` from the singular values of ``G``: their absolute error is ``eps ||G||``,
-    whereas an
-    eigen-solver on ``A`` would err by ``eps ||A|| = eps ||G||^2`` - large when nearly dependent basis
-    functions
-    give a few huge, high-energy directions."""
+    In the orthonormal basis ``g``, ``A - v_min = G^T G`` with ``G = [sqrt(c w) g'; sqrt(w (V - v_min)) g]``,
+    so ``E = v_min + sigma^2`` from the singular values of ``G``: their absolute error is ``eps ||G||``, whereas
+    an eigen-solver on ``A`` would err by ``eps ||A|| = eps ||G||^2`` - large when nearly dependent basis
+    functions give a few huge, high-energy directions."""
     g, g1, g2, m = ritz_basis(model, x, w)
     v_min = float(v.min())
     big_g = torch.cat([torch.sqrt(c * w)[:, None] * g1, torch.sqrt(w * (v - v_min))[:, None] * g], 0)
@@ -124,6 +115,7 @@ def paper_objective(model, energy: Callable, x, v, c: float, length: float, norm
 def train(
     objective: Callable,
     modules: dict,
+    *,
     adam_epochs: int,
     lbfgs_iters: int = 0,
     lr: float = 1e-3,
@@ -139,7 +131,7 @@ def train(
     check: Callable | None = None,
 ) -> dict:
     """Adam for ``adam_epochs`` (learning rate decaying geometrically from ``lr`` to ``lr_final``, constant
-    when ``None``) then L-BFGS (strong Wolfe) for up to ``lbfgs_iters`` iterations.
+    when ``None``) then L-BFGS (strong Wolfe) for up to ``lbfgs_iters`` iterations. Options are keyword-only.
 
     ``modules`` maps names to ``nn.Module`` objects trained together (their parameters are the optimiser's).
     ``objective()`` returns ``(loss, energies)``; its value must be the function whose gradient it gives

@@ -77,10 +77,10 @@ _PINN = ("torch", "qdyn.schrodinger.pinn", "qdyn.nets.pinn")
 @register("schrodinger", "pinn_default", requires=_PINN, description="PINN, default (Rayleigh-Ritz) mode")
 def _pinn_default(problem: SchrodingerProblem, **options) -> SolverRun:
     options.setdefault("seed", problem.seed)
-    return _run(problem, "pinn_default", problem.k, method="pinn", mode="default", **options)
+    return _run(problem, "pinn_default", problem.k, method="pinn", **options)
 
 
 @register("schrodinger", "pinn_paper", requires=_PINN, description="PINN, paper mode (lowest level)")
 def _pinn_paper(problem: SchrodingerProblem, **options) -> SolverRun:
     options.setdefault("seed", problem.seed)
-    return _run(problem, "pinn_paper", 1, method="pinn", mode="paper", **options)
+    return _run(problem, "pinn_paper", 1, method="pinn-paper", **options)

@@ -16,7 +16,7 @@ import scipy.sparse.linalg as spla
 from qdyn.errors import check_int, check_state
 from qdyn.exact.pauli_sum import PauliSum, as_pauli_sum, engine_for_device
 from qdyn.operators import as_pauli_op
-from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata
+from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata, value_rows
 from qdyn.seeding import make_rng
 
 __all__ = ["Eigenpairs", "ground_state", "expectation", "extreme_eigenvalues", "sector_indices", "spectral_bounds"]
@@ -42,6 +42,11 @@ class Eigenpairs(Result):
     @property
     def state(self) -> np.ndarray:
         return self.states[:, 0]
+
+    def rows(self) -> list[dict]:
+        """One row per eigenvalue: ``value`` the energy, ``error`` its residual ``||H v - E v||`` (an exact
+        eigenvalue lies within it), no ``reference`` (NaN: this is the reference)."""
+        return value_rows("energy", self.energies, errors=self.residuals)
 
 
 def sector_indices(num_qubits: int, hamming_weight: int) -> np.ndarray:

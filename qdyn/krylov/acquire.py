@@ -7,8 +7,9 @@ Backends
 --------
 * ``"exact"``: the exact engine's matrix-free ``H v`` in one Lanczos run per reference, which gives
   ``exp(-i H t)|phi_b>`` at every time to ``1e-13`` (:mod:`qdyn.krylov.lanczos_rows`).
-* ``"trotter"``: product formulas applied exactly term by term (:func:`qdyn.exact.trotter_evolve`), ``steps`` per
-  ``dt`` so that the data stays Toeplitz in the Trotter unitary.
+* ``"trotter"``: product formulas applied exactly term by term (:func:`qdyn.exact.trotter_evolve`),
+  ``trotter["steps_per_dt"]`` steps per ``dt`` (``m * steps_per_dt`` steps up to ``t_m``), so that the data stays
+  Toeplitz in the Trotter unitary.
 * ``"shots"``: exact (or Trotter) overlaps plus the binomial noise of Hadamard tests with ``shots`` shots each:
   the ancilla gives ``+1`` with probability ``(1 + Re s)/2`` (``(1 + Im s)/2`` for the ``Y`` test), so the estimate
   has standard error ``sqrt((1 - (Re s)^2)/shots)``. ``h`` is measured term by term, ``h = sum_j c_j <phi|P_j U|phi>``.
@@ -22,10 +23,11 @@ from __future__ import annotations
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
-from qdyn.errors import check_int, check_state
+from qdyn.deprecation import renamed_arguments, warn_deprecated
+from qdyn.errors import check_choice, check_int, check_state
+from qdyn.exact import spectral_bounds
 from qdyn.krylov.data import KrylovData, check_times
 from qdyn.krylov.lanczos_rows import lanczos_overlaps
-from qdyn.exact import spectral_bounds
 from qdyn.operators import as_pauli_op
 from qdyn.results import Resources, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
@@ -33,6 +35,7 @@ from qdyn.seeding import make_rng
 __all__ = ["acquire", "normalise_refs", "normalise_trotter"]
 
 _ENGINE_BACKENDS = ("exact", "trotter", "shots")
+_EXECUTIONS = ("job", "batch")  #: IBM execution modes (open-plan accounts have no sessions)
 
 
 def normalise_refs(refs, n_qubits: int) -> np.ndarray:
@@ -47,16 +50,24 @@ def normalise_refs(refs, n_qubits: int) -> np.ndarray:
 
 
 def normalise_trotter(trotter) -> dict | None:
-    """``None`` or ``{"steps": r, "order": p}`` (``r`` product-formula steps per ``dt``, order ``p``)."""
+    """``None`` or ``{"steps_per_dt": r, "order": p}``: ``r`` product-formula steps per time step ``dt`` (so
+    ``m r`` steps up to ``t_m``), order ``p`` (1 or even; default 2). The old key ``"steps"`` (the same per-``dt``
+    count) is accepted for one release with a ``DeprecationWarning``."""
     if trotter is None:
         return None
-    if not isinstance(trotter, dict) or set(trotter) - {"steps", "order"}:
-        raise TypeError("trotter must be None or a dict with keys 'steps' (per dt) and 'order'")
-    steps = check_int("trotter['steps']", trotter.get("steps", 1), minimum=1)
+    if not isinstance(trotter, dict) or set(trotter) - {"steps_per_dt", "steps", "order"}:
+        raise TypeError("trotter must be None or a dict with keys 'steps_per_dt' and 'order'")
+    if "steps" in trotter:
+        if "steps_per_dt" in trotter:
+            raise TypeError("trotter got both 'steps' (deprecated) and 'steps_per_dt'; pass only 'steps_per_dt'")
+        warn_deprecated("trotter={'steps': ...} is deprecated; use trotter={'steps_per_dt': ...} (the same "
+                        "number of product-formula steps per dt)", stacklevel=5)  # the caller of acquire
+        trotter = {"steps_per_dt": trotter["steps"]} | {k: v for k, v in trotter.items() if k != "steps"}
+    steps = check_int("trotter['steps_per_dt']", trotter.get("steps_per_dt", 1), minimum=1)
     order = check_int("trotter['order']", trotter.get("order", 2), minimum=1)
     if order != 1 and order % 2:
         raise ValueError(f"trotter['order'] must be 1 or even, got {order}")
-    return {"steps": steps, "order": order}
+    return {"steps_per_dt": steps, "order": order}
 
 
 def _states(op: SparsePauliOp, refs: np.ndarray, n_times: int, dt: float, trotter, progress):
@@ -70,7 +81,7 @@ def _states(op: SparsePauliOp, refs: np.ndarray, n_times: int, dt: float, trotte
             state = refs[b]
             for m in range(n_times):
                 if m:
-                    state = trotter_evolve(op, state, dt, steps=trotter["steps"], order=trotter["order"])
+                    state = trotter_evolve(op, state, dt, steps=trotter["steps_per_dt"], order=trotter["order"])
                 bar.update()
                 yield b, m, state
 
@@ -104,9 +115,10 @@ def _hermitian_lag0(rows: np.ndarray) -> np.ndarray:
     return rows
 
 
+@renamed_arguments(mode="execution")
 def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotter: dict | None = None,
             seed=None, with_h: bool = True, dephasing: float = 0.0, damping: float = 0.0,
-            progress: bool = False, mode: str = "job") -> KrylovData:
+            progress: bool = False, execution: str = "job") -> KrylovData:
     """Measure the Krylov overlap rows ``s`` (and ``h``) of ``H`` from ``refs`` on the grid ``times``.
 
     Parameters
@@ -116,18 +128,21 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
     times : uniform grid ``t_m = m dt``, ``m = 0..M-1`` (VQPE of dimension K needs ``M >= K``, UVQPE ``M >= K+1``).
     backend : ``"exact" | "trotter" | "shots" | "lindblad"`` or a circuit target (name or backend object).
     shots : shots per Hadamard-test circuit (required by ``"shots"``; optional for circuit targets).
-    trotter : ``{"steps": r, "order": p}``, ``r`` product-formula steps per ``dt`` (``"trotter"``, circuits).
+    trotter : ``{"steps_per_dt": r, "order": p}``, ``r`` product-formula steps per ``dt`` (``"trotter"``, circuits).
     seed : int, Generator or None; recorded in the metadata.
     with_h : also measure ``h`` (needed by VQPE; UVQPE, ODMD and the matrix pencil need only ``s``).
-    dephasing, damping : per-qubit rates of ``Z`` dephasing and amplitude damping (``"lindblad"`` only).
+    dephasing, damping : per-qubit rates of ``Z`` dephasing and of amplitude damping with
+        ``sigma^- = |1><0|`` (relaxation towards ``|1>``), in units of ``1/t`` (``"lindblad"`` only).
     progress : tqdm progress bar over the evolutions / circuits being built.
-    mode : ``"job"`` or ``"batch"`` for IBM targets (open-plan accounts have no sessions).
+    execution : IBM execution mode, ``"job"`` or ``"batch"`` (open-plan accounts have no sessions); formerly
+        ``mode=`` (deprecated alias).
     """
     op = as_pauli_op(H)
     n = op.num_qubits
     refs = normalise_refs(refs, n)
     times, dt = check_times(times)
     trotter = normalise_trotter(trotter)
+    check_choice("execution", execution, _EXECUTIONS)
     if not isinstance(with_h, bool):
         raise TypeError("with_h must be True or False")
     if (dephasing or damping) and backend != "lindblad":
@@ -145,9 +160,9 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
         from qdyn.krylov.circuit_data import acquire_circuits
 
         return acquire_circuits(op, refs, times, dt, target=backend, shots=shots, trotter=trotter, seed=seed,
-                                with_h=with_h, progress=progress, mode=mode)
+                                with_h=with_h, progress=progress, execution=execution)
     if backend == "trotter" and trotter is None:
-        raise ValueError("backend='trotter' needs trotter={'steps': r, 'order': p}")
+        raise ValueError("backend='trotter' needs trotter={'steps_per_dt': r, 'order': p}")
     if backend == "shots":
         shots = check_int("shots", shots, minimum=1) if shots is not None else None
         if shots is None:
@@ -202,8 +217,8 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
         s = _hermitian_lag0(s)
         h = _hermitian_lag0(h) if h is not None else None
 
-    steps_per_dt = trotter["steps"] if trotter else 1
-    resources = Resources(evolutions=n_refs * (n_times - 1) * steps_per_dt, matvecs=matvecs, circuits=n_circuits,
+    # one evolution per Krylov state U(t_m)|phi_b> with m >= 1 (a product formula of steps_per_dt steps counts once)
+    resources = Resources(evolutions=n_refs * (n_times - 1), matvecs=matvecs, circuits=n_circuits,
                           shots=n_circuits * (shots or 0), wall_time=clock.elapsed)
     metadata = make_metadata(seed=recorded_seed, backend=backend, trotter=trotter, shots=shots,
                              n_refs=n_refs, n_times=n_times, dt=dt)

@@ -6,7 +6,7 @@ same circuits also give the Hamiltonian rows: ``<X_anc (x) H> = Re <phi_a|H U|ph
 ``<Y_anc (x) H> = Im <phi_a|H U|phi_b>``, measured in qubit-wise commuting groups of ``X (x) P_j`` (no controlled
 Pauli circuits needed). The diagonal lag-0 elements are real, so their ``Y`` circuit is skipped.
 
-``trotter={"steps": r, "order": p}`` evolves ``t_m`` with ``m r`` product-formula steps (the same unitary as the
+``trotter={"steps_per_dt": r, "order": p}`` evolves ``t_m`` with ``m r`` product-formula steps (the same unitary as the
 ``"trotter"`` backend); ``trotter=None`` uses the exact unitary as a gate (simulators, small registers).
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
-from qdyn.krylov.data import KrylovData
 from qdyn.exact import spectral_bounds
+from qdyn.krylov.data import KrylovData
 from qdyn.results import Resources, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
 
@@ -24,8 +24,9 @@ __all__ = ["acquire_circuits"]
 
 
 def acquire_circuits(op: SparsePauliOp, refs: np.ndarray, times: np.ndarray, dt: float, *, target, shots,
-                     trotter, seed, with_h: bool, progress: bool = False, mode: str = "job") -> KrylovData:
-    """Hadamard-test Krylov rows on ``target`` (see the module docstring); called by :func:`qdyn.krylov.acquire`."""
+                     trotter, seed, with_h: bool, progress: bool = False, execution: str = "job") -> KrylovData:
+    """Hadamard-test Krylov rows on ``target`` (see the module docstring); called by :func:`qdyn.krylov.acquire`.
+    ``execution``: the IBM execution mode, ``"job"`` or ``"batch"``."""
     from tqdm.auto import tqdm
 
     from qdyn.circuits.backends import estimate, resolve_target
@@ -43,7 +44,7 @@ def acquire_circuits(op: SparsePauliOp, refs: np.ndarray, times: np.ndarray, dt:
         y_obs.append(SparsePauliOp("Y").tensor(op))
     pubs, slots = [], []
     for m in tqdm(range(n_times), desc="hadamard circuits", disable=not progress):
-        steps = None if trotter is None else max(1, m * trotter["steps"])
+        steps = None if trotter is None else max(1, m * trotter["steps_per_dt"])
         order = 2 if trotter is None else trotter["order"]
         for a in range(n_refs):
             for b in range(n_refs):
@@ -56,7 +57,7 @@ def acquire_circuits(op: SparsePauliOp, refs: np.ndarray, times: np.ndarray, dt:
                     pubs.append((qc, obs))
                     slots.append((a, b, m, part))
     with Stopwatch() as clock:
-        est = estimate(pubs, tgt, shots=shots, seed=rng, mode=mode)
+        est = estimate(pubs, tgt, shots=shots, seed=rng, mode=execution)
     s = np.zeros((n_refs, n_refs, n_times), dtype=complex)
     s_err = np.zeros_like(s)
     h = np.zeros_like(s) if with_h else None

@@ -12,8 +12,9 @@ and the ancilla gives ``<X_anc> + i <Y_anc> = Tr X(t)``. So ``s[a, b, m] = Tr X(
 this superoperator, so ODMD and the matrix pencil return each mode's energy ``-Im omega`` and decay rate
 ``-Re omega``.
 
-Jump operators per qubit: dephasing ``sqrt(gamma_phi) Z_i`` and amplitude damping ``sqrt(gamma_1) sigma^-_i``
-(``sigma^- = |0><1|``, decay towards ``|0>``). Rates are in units of ``1/t``.
+Jump operators per qubit: dephasing ``sqrt(gamma_phi) Z_i`` and amplitude damping ``sqrt(gamma_1) sigma^-_i`` with
+qdyn's one lowering operator ``sigma^- = |1><0| = (X - iY)/2`` (QuTiP's ``sigmam``, as in :mod:`qdyn.open`): it takes
+``Z = +1`` to ``Z = -1``, so damping relaxes every qubit towards ``|1>``. Rates are in units of ``1/t``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
 from qdyn.errors import check_positive, require
-from qdyn.krylov.data import KrylovData
 from qdyn.exact import spectral_bounds
+from qdyn.krylov.data import KrylovData
 from qdyn.operators import state_to_qutip, to_qutip
 from qdyn.results import Resources, Stopwatch, make_metadata
 
@@ -31,7 +32,8 @@ __all__ = ["acquire_lindblad", "jump_operators", "coherence_liouvillian"]
 
 
 def jump_operators(n: int, *, dephasing: float = 0.0, damping: float = 0.0) -> list[SparsePauliOp]:
-    """``sqrt(dephasing) Z_i`` and ``sqrt(damping) sigma^-_i`` on every qubit ``i`` (Qiskit order)."""
+    """``sqrt(dephasing) Z_i`` and ``sqrt(damping) sigma^-_i`` (``sigma^- = |1><0|``) on every qubit ``i``
+    (Qiskit order)."""
     dephasing = check_positive("dephasing", dephasing, allow_zero=True)
     damping = check_positive("damping", damping, allow_zero=True)
     ops = []
@@ -40,8 +42,8 @@ def jump_operators(n: int, *, dephasing: float = 0.0, damping: float = 0.0) -> l
             return "I" * (n - 1 - i) + label + "I" * i
         if dephasing:
             ops.append(np.sqrt(dephasing) * SparsePauliOp(on("Z")))
-        if damping:  # sigma^- = |0><1| = (X + iY)/2
-            ops.append(np.sqrt(damping) * SparsePauliOp([on("X"), on("Y")], [0.5, 0.5j]))
+        if damping:  # sigma^- = |1><0| = (X - iY)/2
+            ops.append(np.sqrt(damping) * SparsePauliOp([on("X"), on("Y")], [0.5, -0.5j]))
     return ops
 
 

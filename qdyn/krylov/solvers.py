@@ -33,7 +33,7 @@ import numpy as np
 from qdyn.errors import check_choice, check_int, check_positive
 from qdyn.krylov.data import KrylovData, krylov_matrices
 from qdyn.krylov.timestep import check_aliasing
-from qdyn.results import Metadata, Resources, Result, make_metadata
+from qdyn.results import Metadata, Resources, Result, make_metadata, value_rows
 from qdyn.seeding import make_rng
 
 __all__ = ["METHODS", "KrylovResult", "auto_threshold", "solve"]
@@ -74,6 +74,16 @@ class KrylovResult(Result):
     @property
     def energy_err(self) -> float | None:
         return None if self.energies_err is None else float(self.energies_err[0])
+
+    def rows(self) -> list[dict]:
+        """One row per root: ``value`` the energy, ``error`` its bootstrap standard error (NaN for noiseless data),
+        ``reference`` NaN (the data carry no reference; :mod:`qdyn.compare` adds one), and for the Hankel methods
+        ``decay_rate`` ``-Re(omega)``."""
+        rows = value_rows("energy", self.energies, errors=self.energies_err)
+        if self.decay_rates is not None:
+            for row, rate in zip(rows, self.decay_rates, strict=True):
+                row["decay_rate"] = float(rate)
+        return rows
 
 
 def auto_threshold(data: KrylovData) -> float:

@@ -1,15 +1,15 @@
-"""1D Schrodinger eigenproblems ``-c psi'' + V psi = E psi`` (``c = hbar^2/2m``): problems with declared
-jumps,
+"""1D Schrodinger eigenproblems ``-c psi'' + V psi = E psi`` (``c = hbar^2/2m``): problems with declared jumps,
 analytic references, classical solvers that reach machine precision, and physics-informed neural networks::
 
     problem = qdyn.schrodinger.finite_well()                  # V = 20 outside |x| < 1.7, walls at +-6, atomic
     exact = problem.exact(4)                                  # transcendental equations, Brent's method
     cheb = qdyn.schrodinger.solve_eigen(problem, 4, method="cheb")    # split Chebyshev, ~1e-13 in ms
     pinn = qdyn.schrodinger.solve_eigen(problem, 4, method="pinn", seed=0)  # Rayleigh quotient + deflation
+    paper = qdyn.schrodinger.solve_eigen(problem, 1, method="pinn-paper", seed=0)  # the paper's residual PINN
 
-References: "Physics-Informed Neural Networks for One-Dimensional Quantum Well Problems" (2025) for the PINN
-paper mode; Colbert & Miller, J. Chem. Phys. 96, 1982 (1992) for the DVR; Trefethen, Spectral Methods in
-MATLAB.
+References: "Physics-Informed Neural Networks for One-Dimensional Quantum Well Problems" (2025) for
+``method="pinn-paper"``; Colbert & Miller, J. Chem. Phys. 96, 1982 (1992) for the DVR; Trefethen, Spectral
+Methods in MATLAB.
 """
 
 from qdyn.schrodinger import exact, potentials

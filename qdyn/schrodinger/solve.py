@@ -4,7 +4,12 @@
 * ``"cheb"`` - multi-domain Chebyshev collocation split at the jumps (:mod:`qdyn.schrodinger.chebyshev`),
   option ``n`` (nodes per piece);
 * ``"dvr"`` - sinc-DVR on the line / sine-DVR in a box (:mod:`qdyn.schrodinger.dvr`), option ``n``;
-* ``"pinn"`` - physics-informed neural network (:mod:`qdyn.schrodinger.pinn`), ``mode="default" | "paper"``.
+* ``"pinn"`` - Rayleigh-Ritz physics-informed neural network, all ``k`` levels
+  (:func:`qdyn.schrodinger.pinn_ritz.solve_pinn_ritz`);
+* ``"pinn-paper"`` - the paper's residual PINN, the lowest level only
+  (:func:`qdyn.schrodinger.pinn_paper.solve_pinn_paper`).
+
+``method="pinn"`` with the former ``mode="default" | "paper"`` still works for one release (deprecated).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from qdyn.schrodinger.result import EigenResult, normalise_states
 
 __all__ = ["METHODS", "solve_eigen"]
 
-METHODS = ("fd", "cheb", "dvr", "pinn")
+METHODS = ("fd", "cheb", "dvr", "pinn", "pinn-paper")
 _CLASSICAL = {"fd": fd_eigen, "cheb": cheb_eigen, "dvr": dvr_eigen}
 
 
@@ -31,10 +36,12 @@ def solve_eigen(problem: Problem, k: int = 1, method: str = "cheb", **options) -
         raise TypeError(f"problem must be a qdyn.schrodinger.Problem, got {type(problem).__name__}")
     k = check_int("k", k, minimum=1)
     check_choice("method", method, METHODS)
-    if method == "pinn":
-        from qdyn.schrodinger.pinn import solve_pinn
+    if method in ("pinn", "pinn-paper"):
+        from qdyn.schrodinger.pinn import PINN_SOLVERS, method_for_mode
 
-        return solve_pinn(problem, k, **options)
+        if method == "pinn" and "mode" in options:
+            method = method_for_mode(options.pop("mode"))
+        return PINN_SOLVERS[method](problem, k, **options)
     with Stopwatch() as clock:
         energies, x, states, weights = _CLASSICAL[method](problem, k, **options)
     exact = (

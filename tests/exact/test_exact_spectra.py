@@ -54,3 +54,15 @@ def test_lanczos_and_dense_agree_on_low_states():
     lanczos = exact.ground_state(H, k=3, method="lanczos", seed=3)
     np.testing.assert_allclose(lanczos.energies, dense.energies, atol=1e-9)
     assert lanczos.metadata.seed == 3 and lanczos.resources.matvecs > 0
+
+
+def test_to_pandas_holds_the_eigenvalues_and_their_residuals():
+    # Open 4-site Heisenberg chain: E0 = -(3 + 2 sqrt 3) (analytic, as above), to rounding; the table copies the
+    # energies and residuals exactly, and the exact engine is the reference (no reference column value).
+    result = exact.ground_state(models.heisenberg(4, periodic=False), k=3, method="lanczos", seed=1)
+    table = result.to_pandas()
+    assert list(table["root"]) == [0, 1, 2] and set(table["quantity"]) == {"energy"}
+    assert np.array_equal(table["value"], result.energies)
+    assert np.array_equal(table["error"], result.residuals)
+    assert abs(table["value"][0] + 3 + 2 * np.sqrt(3)) < 1e-9  # Lanczos tolerance 1e-12
+    assert table["reference"].isna().all()

@@ -26,7 +26,7 @@ def test_h2_circuit_overlaps_equal_exact_engine(h2):
     np.testing.assert_allclose(circ.s, exact.s, atol=1e-10)
     np.testing.assert_allclose(circ.h, exact.h, atol=1e-10)
     assert np.abs(exact.s[0, 0, 1:].imag).max() > 1e-2  # Im parts are non-trivial: a sign error would show
-    trotter = {"steps": 2, "order": 2}
+    trotter = {"steps_per_dt": 2, "order": 2}
     tro = kr.acquire(H, psi, grid, backend="trotter", trotter=trotter)
     circ = kr.acquire(H, psi, grid, backend="aer", trotter=trotter)
     # decomposed Trotter circuits on Aer vs the exact engine's term-by-term product formula
@@ -48,7 +48,7 @@ def test_multi_reference_circuits_equal_exact_engine():
 def test_h2_on_aer_with_shots_reaches_chemical_accuracy(h2):
     H, psi, e_fci = h2
     grid = kr.time_grid(kr.choose_dt(H), 3)
-    data = kr.acquire(H, psi, grid, backend="aer", shots=100_000, trotter={"steps": 4, "order": 2}, seed=7,
+    data = kr.acquire(H, psi, grid, backend="aer", shots=100_000, trotter={"steps_per_dt": 4, "order": 2}, seed=7,
                       with_h=False)
     assert data.noisy and data.resources.shots == data.resources.circuits * 100_000
     result = kr.solve(data, "uvqpe", seed=1)
@@ -61,7 +61,7 @@ def test_fake_device_overlaps_within_error_bars():
     H = models.tfim(2, periodic=False)
     psi = states.plus_state(2)
     grid = kr.time_grid(0.4, 3)
-    trotter = {"steps": 1, "order": 2}
+    trotter = {"steps_per_dt": 1, "order": 2}
     reference = kr.acquire(H, psi, grid, backend="trotter", trotter=trotter)
     target = resolve_target("fake:FakeManilaV2", noise=False)
     data = kr.acquire(H, psi, grid, backend=target, shots=4000, trotter=trotter, seed=2)

@@ -22,7 +22,8 @@ def _dense(Hm, refs, dt, dim, trotter=None, H=None):
         for r in refs:
             states_k = [r]
             for _ in range(dim):
-                states_k.append(trotter_evolve(H, states_k[-1], dt, **trotter))
+                states_k.append(trotter_evolve(H, states_k[-1], dt, steps=trotter["steps_per_dt"],
+                                               order=trotter["order"]))
             basis.append(states_k)
         basis = [basis[a][k] for k in range(dim + 1) for a in range(len(refs))]
     B = np.array(basis).T  # columns = basis states
@@ -62,7 +63,7 @@ def test_multi_reference_block_toeplitz_equals_dense():
 def test_trotter_data_equals_dense_trotter_states():
     H = models.heisenberg(4, delta=0.5, periodic=True)
     refs = [states.neel_state(4), states.haar_random_state(4, seed=7)]
-    trotter = {"steps": 2, "order": 2}
+    trotter = {"steps_per_dt": 2, "order": 2}
     dt, dim = 0.4, 3
     data = kr.acquire(H, refs, kr.time_grid(dt, dim + 1), backend="trotter", trotter=trotter)
     mats = kr.krylov_matrices(data, dim, which="SHU")
@@ -116,13 +117,18 @@ def test_bad_references_and_options():
     with pytest.raises(ValueError, match="trotter"):
         kr.acquire(H, states.plus_state(3), grid, backend="trotter")
     with pytest.raises(ValueError, match="order"):
-        kr.acquire(H, states.plus_state(3), grid, backend="trotter", trotter={"steps": 1, "order": 3})
+        kr.acquire(H, states.plus_state(3), grid, backend="trotter", trotter={"steps_per_dt": 1, "order": 3})
     with pytest.raises(ValueError, match="lindblad"):
         kr.acquire(H, states.plus_state(3), grid, dephasing=0.1)
     with pytest.raises(ValueError, match="no shots or trotter"):
         kr.acquire(H, states.plus_state(3), grid, backend="lindblad", shots=100)
     with pytest.raises(ValueError, match="backend='trotter'"):
-        kr.acquire(H, states.plus_state(3), grid, trotter={"steps": 1, "order": 2})
+        kr.acquire(H, states.plus_state(3), grid, trotter={"steps_per_dt": 1, "order": 2})
+    with pytest.raises(TypeError, match="steps_per_dt"):
+        kr.acquire(H, states.plus_state(3), grid, backend="trotter", trotter={"steps_per_dt": 1, "order": 2,
+                                                                             "steps": 1})
+    with pytest.raises(ValueError, match="execution"):
+        kr.acquire(H, states.plus_state(3), grid, backend="statevector", execution="session")
     with pytest.raises(ValueError, match="unknown target"):
         kr.acquire(H, states.plus_state(3), grid, backend="quantum-annealer")
     with pytest.raises(ValueError, match="dt"):
@@ -145,5 +151,24 @@ def test_lanczos_rows_at_long_times_match_the_chebyshev_propagator():
 
 def test_trotter_acquisition_with_progress_bar():
     data = kr.acquire(models.tfim(3), states.plus_state(3), kr.time_grid(0.2, 3), backend="trotter",
-                      trotter={"steps": 1, "order": 1}, progress=True)
-    assert data.resources.evolutions == 2 and data.metadata.options["trotter"] == {"steps": 1, "order": 1}
+                      trotter={"steps_per_dt": 3, "order": 1}, progress=True)
+    # one evolution per Krylov state U(t_m)|phi> (m = 1, 2), whatever the product-formula steps per dt
+    assert data.resources.evolutions == 2
+    assert data.metadata.options["trotter"] == {"steps_per_dt": 3, "order": 1}
+
+
+def test_deprecated_trotter_steps_key_and_mode_argument_warn_and_give_the_same_data():
+    # one vocabulary: trotter={"steps": r} (r per dt) became {"steps_per_dt": r}, mode= became execution=;
+    # the old spellings warn for one release and must give identical data (same unitaries, same seeds)
+    H, psi, grid = models.tfim(3), states.plus_state(3), kr.time_grid(0.3, 4)
+    new = kr.acquire(H, psi, grid, backend="trotter", trotter={"steps_per_dt": 2, "order": 2})
+    with pytest.warns(DeprecationWarning, match="steps_per_dt"):
+        old = kr.acquire(H, psi, grid, backend="trotter", trotter={"steps": 2, "order": 2})
+    np.testing.assert_array_equal(old.s, new.s)
+    assert old.metadata.options["trotter"] == {"steps_per_dt": 2, "order": 2}
+    with pytest.warns(DeprecationWarning, match="execution"):
+        old = kr.acquire(H, psi, grid[:2], backend="statevector", mode="batch", with_h=False)
+    new = kr.acquire(H, psi, grid[:2], backend="statevector", execution="batch", with_h=False)
+    np.testing.assert_array_equal(old.s, new.s)
+    with pytest.raises(TypeError, match="execution"):
+        kr.acquire(H, psi, grid, backend="statevector", mode="job", execution="job")

@@ -134,3 +134,23 @@ def test_solver_bad_input(tfim8):
     for method in ("uvqpe", "odmd", "matrix_pencil"):
         with pytest.raises(ValueError, match="aliases"):
             kr.solve(aliased, method)
+
+
+def test_to_pandas_holds_the_roots_their_error_bars_and_decay_rates():
+    H = models.heisenberg(6, periodic=True)
+    ev = np.linalg.eigvalsh(H.to_matrix())  # exact diagonalisation
+    refs = [states.neel_state(6), states.basis_state(6, "010101"), states.basis_state(6, "001011")]
+    grid = kr.time_grid(kr.choose_dt(H), 12)
+    result = kr.solve(kr.acquire(H, refs, grid), "vqpe", n_roots=2)
+    table = result.to_pandas()
+    assert list(table["root"]) == [0, 1] and set(table["quantity"]) == {"energy"}
+    assert np.array_equal(table["value"], result.energies)  # the table copies the energies exactly
+    np.testing.assert_allclose(table["value"], ev[:2], atol=1e-8)  # as in test_multi_reference_gives_several_roots
+    assert table["error"].isna().all() and table["reference"].isna().all()  # exact data: no error bar
+    # noisy data: the bootstrap error bars; a Hankel method also reports each root's decay rate
+    noisy = kr.acquire(H, refs[0], grid, backend="shots", shots=10**5, seed=3, with_h=False)
+    result = kr.solve(noisy, "matrix_pencil", n_roots=2, bootstrap=10, seed=0)
+    table = result.to_pandas()
+    assert np.array_equal(table["value"], result.energies)
+    assert np.array_equal(table["error"], result.energies_err) and np.all(table["error"] > 0)
+    assert np.array_equal(table["decay_rate"], result.decay_rates)

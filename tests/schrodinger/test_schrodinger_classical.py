@@ -85,3 +85,15 @@ def test_classical_result_fields():
     assert np.all(np.isnan(result.residuals))
     assert result.resources.wall_time > 0
     assert result.summary()["method"] == "fd"
+
+
+def test_classical_to_pandas_holds_the_levels_and_the_analytic_references():
+    # Harmonic oscillator V = x^2, -psi'' + V psi (natural units): E_n = 2n + 1. Chebyshev reaches ~1e-10 here;
+    # the table copies the result's arrays exactly, and a classical solver has no residual bound (NaN).
+    result = S.solve_eigen(S.harmonic_oscillator(), 3, method="cheb")
+    table = result.to_pandas()
+    assert list(table["level"]) == [0, 1, 2] and set(table["quantity"]) == {"energy"}
+    assert np.array_equal(table["value"], result.energies)
+    np.testing.assert_allclose(table["value"], [1.0, 3.0, 5.0], atol=1e-9)
+    np.testing.assert_allclose(table["reference"], [1.0, 3.0, 5.0], rtol=1e-14)
+    assert table["error"].isna().all()
