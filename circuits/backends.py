@@ -30,6 +30,7 @@ import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
+from qdyn.deprecation import renamed_arguments
 from qdyn.errors import check_int
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
@@ -210,7 +211,7 @@ def _measurement_circuit(circuit: QuantumCircuit, group: SparsePauliOp) -> tuple
     return qc, support
 
 
-def _run_sampler(circuits: list[QuantumCircuit], target: Target, shots: int, seed: int, mode: str):
+def _run_sampler(circuits: list[QuantumCircuit], target: Target, shots: int, seed: int, execution: str):
     """Counts per circuit and the job ids."""
     if target.kind == "statevector":
         from qiskit.primitives import StatevectorSampler
@@ -229,7 +230,7 @@ def _run_sampler(circuits: list[QuantumCircuit], target: Target, shots: int, see
         return lightning_counts(circuits, target.backend, shots=shots, seed=seed), ()
     from qdyn.circuits.ibm import sampler
 
-    runner, batch = sampler(target.backend, shots=shots, seed=seed, mode=mode,
+    runner, batch = sampler(target.backend, shots=shots, seed=seed, execution=execution,
                             noise=target.options.get("noise", True))
     try:
         job = runner.run(circuits)
@@ -267,7 +268,7 @@ def _group_statistics(counts: dict, labels: list[str], support: list[int], obser
     return out
 
 
-def _sampled(pubs, target: Target, shots: int, seed: int, mode: str):
+def _sampled(pubs, target: Target, shots: int, seed: int, execution: str):
     """Values and standard errors from sampled measurement circuits (see the module docstring)."""
     plans = []  # per pub: observables, [(labels, support)], owner: label -> group index
     circuits = []
@@ -283,7 +284,7 @@ def _sampled(pubs, target: Target, shots: int, seed: int, mode: str):
             circuits.append(qc)
         plans.append((observables, entries, owner))
     compiled = _compile(circuits, target, seed) if circuits else []
-    counts, job_ids = _run_sampler(compiled, target, shots, seed, mode) if compiled else ([], ())
+    counts, job_ids = _run_sampler(compiled, target, shots, seed, execution) if compiled else ([], ())
     values, errors = [], []
     k = 0
     for observables, entries, owner in plans:
@@ -301,11 +302,14 @@ def _sampled(pubs, target: Target, shots: int, seed: int, mode: str):
     return values, errors, compiled, job_ids
 
 
-def estimate(pubs, target="statevector", *, shots: int | None = None, seed=None, mode: str = "job") -> Estimates:
+@renamed_arguments(mode="execution")
+def estimate(pubs, target="statevector", *, shots: int | None = None, seed=None,
+             execution: str = "job") -> Estimates:
     """Expectation values of each pub's observables on ``target`` (see the module docstring).
 
     ``pubs``: list of ``(circuit, observable)`` or ``(circuit, [observables])`` (``SparsePauliOp`` or labels, on
-    all the circuit's qubits, Qiskit order). ``mode``: ``"job"`` or ``"batch"`` for IBM targets.
+    all the circuit's qubits, Qiskit order). ``execution``: the IBM execution mode, ``"job"`` or ``"batch"``
+    (``mode`` is its deprecated name).
     Returns :class:`Estimates` with ``values`` and ``std_errors`` of shape ``(n_pubs, n_observables)``.
     """
     tgt = resolve_target(target)
@@ -321,7 +325,7 @@ def estimate(pubs, target="statevector", *, shots: int | None = None, seed=None,
             job_ids = ()
         else:
             shots = check_int("shots", shots, minimum=1)
-            values, errors, executed, job_ids = _sampled(pubs, tgt, shots, seed_int, mode)
+            values, errors, executed, job_ids = _sampled(pubs, tgt, shots, seed_int, execution)
     costs = [circuit_costs(c) for c in executed]
     resources = Resources(circuits=len(executed), shots=len(executed) * (shots or 0),
                           depth=max((d for d, _ in costs), default=0),

@@ -82,15 +82,15 @@ def ibm_backend(name: str, service=None):
     return service.backend(name)
 
 
-def sampler(backend, *, shots: int, seed: int | None = None, mode: str = "job", noise: bool = True):
+def sampler(backend, *, shots: int, seed: int | None = None, execution: str = "job", noise: bool = True):
     """A runtime ``SamplerV2`` for ``backend``; returns ``(sampler, batch_or_None)`` (close the batch when done).
 
     For a fake device, ``noise=False`` replaces its noise model by an empty one (ideal local simulation through the
     same transpile-and-run path).
     """
     runtime = _runtime()
-    if mode not in ("job", "batch"):
-        raise ValueError(f"unknown mode {mode!r}; expected 'job' or 'batch'")
+    if execution not in ("job", "batch"):
+        raise ValueError(f"unknown execution mode {execution!r}; expected 'job' or 'batch'")
     options = {"default_shots": int(shots)}
     if is_fake(backend):
         options["simulator"] = {} if seed is None else {"seed_simulator": int(seed)}
@@ -98,7 +98,7 @@ def sampler(backend, *, shots: int, seed: int | None = None, mode: str = "job", 
             from qiskit_aer.noise import NoiseModel
 
             options["simulator"]["noise_model"] = NoiseModel()
-    batch = runtime.Batch(backend=backend) if mode == "batch" and not is_fake(backend) else None
+    batch = runtime.Batch(backend=backend) if execution == "batch" and not is_fake(backend) else None
     with warnings.catch_warnings():  # SamplerV2 is the documented primitive for the pinned runtime (<0.52)
         warnings.simplefilter("ignore", DeprecationWarning)
         return runtime.SamplerV2(mode=batch or backend, options=options), batch

@@ -57,7 +57,7 @@ def acquire_circuits(op: SparsePauliOp, refs: np.ndarray, times: np.ndarray, dt:
                     pubs.append((qc, obs))
                     slots.append((a, b, m, part))
     with Stopwatch() as clock:
-        est = estimate(pubs, tgt, shots=shots, seed=rng, mode=execution)
+        est = estimate(pubs, tgt, shots=shots, seed=rng, execution=execution)
     s = np.zeros((n_refs, n_refs, n_times), dtype=complex)
     s_err = np.zeros_like(s)
     h = np.zeros_like(s) if with_h else None
