@@ -9,7 +9,7 @@ largest difference between the two results):
 * ``liouvillian`` - dissipative Ising dynamics (:class:`qdyn.open.Liouvillian`, scipy vs torch sparse CSR);
 * ``aer-gpu`` - a Trotter circuit's ``<Z_0>`` on Qiskit Aer, CPU vs GPU (where the GPU build is installed);
 * ``lightning-gpu`` - the same on PennyLane ``lightning.qubit`` vs ``lightning.gpu`` (where installed);
-* ``transformer`` - POVM transformer trapezoid steps (:func:`qdyn.open.povm_evolution.evolve`);
+* ``transformer`` - POVM transformer trapezoid steps (:func:`qdyn.open.evolve_transformer`);
 * ``pinn`` - PINN training on the finite well (:func:`qdyn.schrodinger.solve_eigen`, default mode).
 
 The stochastic checks (transformer) draw different random streams on the two devices, so their difference
@@ -123,8 +123,7 @@ def check_exact_ground(size: dict, emulate: bool) -> dict:
 
 
 def check_liouvillian(size: dict, emulate: bool) -> dict:
-    from qdyn.open import Liouvillian, dissipative_ising
-    from qdyn.open.povm_evolution import site_average_paulis
+    from qdyn.open import Liouvillian, dissipative_ising, site_average_paulis
     from qdyn.states import product_state
 
     device = _torch_device(emulate)
@@ -177,8 +176,14 @@ def check_lightning_gpu(size: dict, emulate: bool) -> dict:
 
 
 def check_transformer(size: dict, emulate: bool) -> dict:
-    from qdyn.open import POVM, POVMLindbladian, dissipative_ising
-    from qdyn.open.povm_evolution import evolve, povm_transformer_state, site_average_paulis
+    from qdyn.open import (
+        POVM,
+        POVMLindbladian,
+        dissipative_ising,
+        evolve_transformer,
+        povm_transformer_state,
+        site_average_paulis,
+    )
 
     device = _nets_device(emulate)
     n = size["transformer_n"]
@@ -193,7 +198,7 @@ def check_transformer(size: dict, emulate: bool) -> dict:
 
     def run(dev, t_final=t_final, **changes):
         state = povm_transformer_state(povm, ["0"] * n, device=dev, **network)
-        return evolve(state, generator, t_final, 0.05, observables_ops=ops, **{**options, **changes})
+        return evolve_transformer(state, generator, t_final, 0.05, e_ops=ops, **{**options, **changes})
 
     for dev in ("cpu", device):  # warm-up: imports, CUDA context and kernels
         run(dev, 0.05, iterations=1)

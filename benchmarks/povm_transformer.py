@@ -7,7 +7,7 @@
     python benchmarks/povm_transformer.py --accuracy-only --g 1  # one transverse field
 
 Prints
-1. the dissipative Ising chain (V = 2, gamma = 1, periodic) at N = 8: the neural steady state (sampled mode)
+1. the dissipative Ising chain (V = 2, gamma = 1, periodic) at N = 8: the neural steady state (sampled)
    against the exact density-matrix steady state, per single-site component (goal: every one within 1e-2),
    after Adam on the L1 loss (the paper's method) and after sampled Levenberg-Marquardt steps from there;
 2. wall time per optimiser iteration of the steady-state loss and exact samples per second at N = 8, 16, 40
@@ -27,16 +27,18 @@ import torch
 from scipy.sparse.linalg import expm_multiply
 
 from qdyn.devices import cuda_works
-from qdyn.open import dissipative_ising, expectation, liouvillian_matrix
-from qdyn.open.povm import POVM
-from qdyn.open.povm_evolution import (
-    _local_action,
-    _stationary_ratio,
+from qdyn.open import (
+    dissipative_ising,
+    expectation,
+    liouvillian_matrix,
     observables,
     povm_transformer_state,
     site_average_paulis,
-    steady_state,
+    steady_state_transformer,
 )
+from qdyn.open.neural.connections import local_action
+from qdyn.open.neural.losses import StationaryProblem
+from qdyn.open.povm import POVM
 from qdyn.open.povm_lindbladian import POVMLindbladian
 from qdyn.seeding import torch_generator
 
@@ -63,14 +65,14 @@ def relaxed_steady_state(lindbladian, tol: float = 1e-10, chunk: float = 10.0, m
 
 
 def accuracy(n: int, gs, stages, chunk_size: int = 65536) -> None:
-    """Sampled-mode steady states at ``n`` sites for each ``g``: the training runs in ``stages`` (optimizer,
+    """Sampled steady states at ``n`` sites for each ``g``: the training runs in ``stages`` (optimizer,
     iterations, samples per iteration, lr, lr_final), each warm-started from the model kept by the previous one
     (the best by the sampled L1 loss on ``4 x samples`` fresh samples). After each stage the kept model's
     single-site averages are summed exactly over all ``4^n`` strings (no Monte-Carlo error in the comparison);
     the last stage's are also estimated on its evaluation samples (with their standard error)."""
     plan = ", then ".join(f"{opt} {it} it x {ns} samples" + (f" (lr {lr:g}->{lr1:g})" if opt == "adam" else "")
                           for opt, it, ns, lr, lr1 in stages)
-    print(f"\n== steady state, dissipative Ising N = {n} (V = 2, gamma = 1, periodic), sampled mode: {plan} ==")
+    print(f"\n== steady state, dissipative Ising N = {n} (V = 2, gamma = 1, periodic), sampled: {plan} ==")
     povm = POVM("tetra")
     ops = site_average_paulis(n)
     for g in gs:
@@ -81,7 +83,7 @@ def accuracy(n: int, gs, stages, chunk_size: int = 65536) -> None:
         state = povm_transformer_state(povm, ["0"] * n, seed=1)
         t0 = time.perf_counter()
         for k, (optimizer, iterations, n_samples, lr, lr_final) in enumerate(stages):
-            res = steady_state(state, generator, observables_ops=ops, n_samples=n_samples, iterations=iterations,
+            res = steady_state_transformer(state, generator, e_ops=ops, n_samples=n_samples, iterations=iterations,
                                optimizer=optimizer, lr=lr or 1e-2, lr_final=lr_final, seed=k, chunk_size=chunk_size,
                                prefix_sharing=False)
             exact_sum = observables(state, povm, ops, n_samples=None).values
@@ -91,7 +93,7 @@ def accuracy(n: int, gs, stages, chunk_size: int = 65536) -> None:
                   + ", ".join(f"{key} {err:.1e}" for key, err in errors.items()), flush=True)
         print(f"{'g':>5} {'comp':>4} {'neural':>10} {'sampled':>10} {'+-':>8} {'exact':>10} {'|err|':>8}")
         for key in ops:
-            print(f"{g:5.2f} {key:>4} {exact_sum[key]:10.5f} {res.expect[key]:10.5f} {res.expect_errors[key]:8.1e} "
+            print(f"{g:5.2f} {key:>4} {exact_sum[key]:10.5f} {res.expect[key]:10.5f} {res.errors[key]:8.1e} "
                   f"{reference[key]:10.5f} {errors[key]:8.1e}")
         worst = max(errors.values())
         print(f"      worst error {worst:.2e} ({'meets' if worst < 1e-2 else 'misses'} the 1e-2 goal); "
@@ -104,10 +106,12 @@ def throughput(n: int, device: str, n_samples: int, repeats: int) -> tuple[float
     gen = POVMLindbladian(dissipative_ising(n, V=2.0, g=1.0, gamma=1.0), POVM("tetra"))
     state = povm_transformer_state(POVM("tetra"), ["0"] * n, seed=1, device=device)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
-    steady_state(state, gen, n_samples=n_samples, iterations=1, eval_every=10**6, n_eval_samples=2, seed=0)
+    steady_state_transformer(state, gen, n_samples=n_samples, iterations=1, eval_every=10**6, n_eval_samples=2,
+                             seed=0)
     sync()
     t0 = time.perf_counter()
-    steady_state(state, gen, n_samples=n_samples, iterations=repeats, eval_every=10**6, n_eval_samples=2, seed=0)
+    steady_state_transformer(state, gen, n_samples=n_samples, iterations=repeats, eval_every=10**6,
+                             n_eval_samples=2, seed=0)
     sync()
     per_iteration = (time.perf_counter() - t0) / repeats
     gen_t = torch_generator(0, device)
@@ -126,14 +130,15 @@ def local_loss_speed(n: int, n_samples: int, repeats: int) -> tuple[float, float
     with torch.no_grad():  # a generic (non-product) state, so that every conditional depends on the prefix
         torch.nn.init.normal_(state.head.weight, std=0.5, generator=torch_generator(1))
     a = state.sample(n_samples, generator=torch_generator(0))
-    action = _local_action(gen)
+    action = local_action(gen)
     times = {}
     for prefix in (True, False):
-        _stationary_ratio(state, action, a[:8], prefix).abs().sum().backward()  # warm-up
+        ratio = StationaryProblem(state, action, prefix=prefix).ratio
+        ratio(a[:8]).abs().sum().backward()  # warm-up
         t0 = time.perf_counter()
         for _ in range(repeats):
             state.zero_grad()
-            _stationary_ratio(state, action, a, prefix).abs().sum().backward()
+            ratio(a).abs().sum().backward()
         times[prefix] = (time.perf_counter() - t0) / repeats
     return times[True], times[False]
 

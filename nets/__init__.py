@@ -2,6 +2,8 @@
 
 * :mod:`qdyn.nets.pinn` - PINN trial wavefunctions; :mod:`qdyn.nets.pinn_training` - their training loops;
 * :mod:`qdyn.nets.training` - progress bars and atomic checkpoints shared by training loops;
+* :mod:`qdyn.nets.optimisers` - decayed Adam steps and a loop keeping the best-scored parameters;
+  :mod:`qdyn.nets.levenberg_marquardt` - Levenberg-Marquardt for a sparse linear map of a network's outputs;
 * :mod:`qdyn.nets.povm_transformer` - the autoregressive POVM transformer; :mod:`qdyn.nets.string_states` - its
   average over site orderings (String States).
 """
@@ -13,6 +15,10 @@ _LAZY = {
     "save_checkpoint": "qdyn.nets.training",
     "load_checkpoint": "qdyn.nets.training",
     "progress_bar": "qdyn.nets.training",
+    "Adam": "qdyn.nets.optimisers",
+    "Minimisation": "qdyn.nets.optimisers",
+    "minimise": "qdyn.nets.optimisers",
+    "LevenbergMarquardt": "qdyn.nets.levenberg_marquardt",
     "POVMTransformer": "qdyn.nets.povm_transformer",
     "all_outcome_strings": "qdyn.nets.povm_transformer",
     "StringState": "qdyn.nets.string_states",

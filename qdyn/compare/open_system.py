@@ -1,13 +1,14 @@
 """Open systems: Lindblad dynamics of site-averaged observables from a product state.
 
-The reference is QuTiP's ``mesolve`` (:func:`qdyn.open.qutip_mesolve`, tolerances 1e-10). Rows:
+Every row goes through the front door :func:`qdyn.open.evolve`, one method each; the reference is its
+``method="qutip"`` (QuTiP's ``mesolve``, tolerances 1e-10). Rows:
 
 * ``qutip`` - the reference itself;
-* ``liouvillian`` - the exact vectorised Liouvillian propagator (:func:`qdyn.open.evolve_density`);
+* ``liouvillian`` - the exact vectorised Liouvillian propagator (``method="liouvillian"``);
 * ``exact_povm`` - the full POVM distribution evolved by the trapezoid rule with the problem's step ``tau``
-  (:func:`qdyn.open.evolve_povm`), i.e. what the transformer would reach with a perfect network;
-* ``transformer`` - the autoregressive POVM transformer trained step by step
-  (:func:`qdyn.open.povm_evolution.evolve`), with Monte-Carlo error bars.
+  (``method="povm"``), i.e. what the transformer would reach with a perfect network;
+* ``transformer`` - the autoregressive POVM transformer trained step by step (``method="transformer"``), with
+  Monte-Carlo error bars.
 
 Values are ``<O_k>(t_i)`` for the observables (rows) at ``times = tau * (0, 1, ..., t_final/tau)``;
 ``value`` is the first observable at ``t_final`` and ``max_error`` the largest deviation from QuTiP over all
@@ -24,6 +25,7 @@ import numpy as np
 
 from qdyn.compare.registry import register
 from qdyn.compare.table import SolverRun
+from qdyn.deprecation import renamed_arguments
 from qdyn.errors import check_positive
 
 __all__ = ["OpenProblem", "open_problem"]
@@ -59,16 +61,25 @@ class OpenProblem:
         psi = product_state(list(self.initial))
         return np.outer(psi, psi.conj())
 
+    def evolve(self, method: str, **options):
+        """:func:`qdyn.open.evolve` of this problem with ``method`` (an :class:`qdyn.open.OpenEvolution`)."""
+        from qdyn.open import evolve
+
+        return evolve(self.lindbladian, list(self.initial), self.times, method=method, e_ops=self.observables,
+                      seed=self.seed, **options)
+
+    def values(self, result) -> np.ndarray:
+        """``result.expect`` as an array ``(n_observables, n_times)`` in the order of :attr:`observables`."""
+        return np.array([result.expect[k] for k in self.observables], dtype=float)
+
     @cached_property
     def _qutip(self):
-        from qdyn.open import qutip_mesolve
-
-        return qutip_mesolve(self.lindbladian, self.rho0, self.times, list(self.observables.values()))
+        return self.evolve("qutip")
 
     @cached_property
     def reference(self) -> np.ndarray:
         """``<O_k>(t_i)`` from QuTiP, shape ``(n_observables, n_times)``."""
-        return np.asarray(self._qutip.expect, dtype=float)
+        return self.values(self._qutip)
 
 
 def open_problem(lindbladian, initial="0", *, t_final: float = 1.0, tau: float = 0.05, observables=None,
@@ -78,10 +89,9 @@ def open_problem(lindbladian, initial="0", *, t_final: float = 1.0, tau: float =
     ``lindbladian``: a :class:`qdyn.open.Lindbladian` (e.g. :func:`qdyn.open.dissipative_ising`).
     ``initial``: one site label for every qubit, or a list of labels ("0", "1", "+", "-", "+i", "-i").
     ``t_final`` must be a whole number of steps ``tau``. ``observables``: ``{name: operator}`` (default the
-    site averages of X, Y, Z from :func:`qdyn.open.povm_evolution.site_average_paulis`).
+    site averages of X, Y, Z from :func:`qdyn.open.site_average_paulis`).
     """
-    from qdyn.open import Lindbladian
-    from qdyn.open.povm_evolution import site_average_paulis
+    from qdyn.open import Lindbladian, site_average_paulis
 
     if not isinstance(lindbladian, Lindbladian):
         raise TypeError(f"lindbladian must be a qdyn.open.Lindbladian, got {type(lindbladian).__name__}")
@@ -103,46 +113,33 @@ def open_problem(lindbladian, initial="0", *, t_final: float = 1.0, tau: float =
 @register("open", "qutip", requires=("qutip",), description="QuTiP mesolve (the reference)")
 def _qutip(problem: OpenProblem) -> SolverRun:
     result = problem._qutip
-    return SolverRun("qutip", np.asarray(result.expect, dtype=float), result,
-                     wall_time=result.resources.wall_time)
+    return SolverRun("qutip", problem.values(result), result, wall_time=result.resources.wall_time)
 
 
 @register("open", "liouvillian", description="exact vectorised Liouvillian propagator")
-def _liouvillian(problem: OpenProblem, device: str = "cpu", tol: float = 1e-12) -> SolverRun:
-    from qdyn.open import evolve_density
-
-    result = evolve_density(problem.lindbladian, problem.rho0, problem.times,
-                            list(problem.observables.values()), device=device, tol=tol)
-    return SolverRun("liouvillian", np.asarray(result.expect, dtype=float), result)
+def _liouvillian(problem: OpenProblem, **options) -> SolverRun:
+    """``options`` of ``method="liouvillian"`` (``device``, ``tol``, ``precision``)."""
+    result = problem.evolve("liouvillian", **options)
+    return SolverRun("liouvillian", problem.values(result), result)
 
 
 @register("open", "exact_povm", description="full POVM distribution, trapezoid rule with step tau")
-def _exact_povm(problem: OpenProblem, method: str = "trapezoid") -> SolverRun:
-    from qdyn.open import POVM, POVMLindbladian, evolve_povm
-
-    povm = POVM(problem.povm)
-    generator = POVMLindbladian(problem.lindbladian, povm)
-    options = {"tau": problem.tau} if method == "trapezoid" else {}
-    result = evolve_povm(generator, povm.probabilities(problem.rho0), problem.times,
-                         list(problem.observables.values()), method=method, **options)
-    return SolverRun("exact_povm", np.asarray(result.expect, dtype=float), result)
+@renamed_arguments(method="integrator")
+def _exact_povm(problem: OpenProblem, **options) -> SolverRun:
+    """``options`` of ``method="povm"`` (``integrator="ode"`` for the adaptive ODE instead of the trapezoid rule
+    with the problem's ``tau``, ``rtol``, ``atol``)."""
+    result = problem.evolve("povm", **{"povm": problem.povm, "tau": problem.tau, **options})
+    return SolverRun("exact_povm", problem.values(result), result)
 
 
-@register("open", "transformer", requires=("torch", "qdyn.nets.povm_transformer", "qdyn.open.povm_evolution"),
+@register("open", "transformer", requires=("torch", "qdyn.nets.povm_transformer"),
           description="autoregressive POVM transformer, trapezoid steps")
 def _transformer(problem: OpenProblem, *, network: dict | None = None, **options) -> SolverRun:
-    """``network``: options of the transformer (``d_model``, ``n_layers``, ``n_heads``, ``device``, ...);
-    ``options``: of :func:`qdyn.open.povm_evolution.evolve` (``mode``, ``n_samples``, ``iterations``, ...)."""
-    from qdyn.open import POVM, POVMLindbladian
-    from qdyn.open.povm_evolution import evolve, povm_transformer_state
-
-    povm = POVM(problem.povm)
-    net_options = {"d_model": 16, "n_layers": 1, "n_heads": 2, "seed": problem.seed, **(network or {})}
-    state = povm_transformer_state(povm, list(problem.initial), **net_options)
-    run_options = {"mode": "sampled", "n_samples": 400, "iterations": 30, "seed": problem.seed, **options}
-    result = evolve(state, POVMLindbladian(problem.lindbladian, povm), problem.t_final, problem.tau,
-                    observables_ops=problem.observables, **run_options)
-    names = list(problem.observables)
-    values = np.array([result.expect[k] for k in names], dtype=float)
-    errors = np.array([result.expect_errors[k] for k in names], dtype=float)
-    return SolverRun("transformer", values, result, errors=errors)
+    """``network``: options of the transformer (``d_model``, ``n_layers``, ``n_heads``, ...); ``options``: of
+    ``method="transformer"`` (``n_samples``, ``iterations``, ``optimizer``, ``device``, ...)."""
+    result = problem.evolve("transformer", **{"povm": problem.povm, "tau": problem.tau, "n_samples": 400,
+                                              "iterations": 30, **options,
+                                              "network": {"d_model": 16, "n_layers": 1, "n_heads": 2,
+                                                          **(network or {})}})
+    return SolverRun("transformer", problem.values(result), result,
+                     errors=np.array([result.errors[k] for k in problem.observables], dtype=float))

@@ -12,11 +12,16 @@ amplitude damping relaxes towards ``|1>`` (``<Z> -> -1``). Qubit order is qdyn's
   :class:`POVMLindbladian` (local ``4^k x 4^k`` tensors, ``apply``, ``matrix``, the batched
   :meth:`POVMLindbladian.connections` used by the neural solvers), exact POVM-space dynamics
   (:func:`evolve_povm`: trapezoid and adaptive ODE), :func:`povm_steady_state`, :func:`physicality`;
-* POVM transformer states (networks in :mod:`qdyn.nets`): :func:`evolve` by the forward-backward trapezoid L1
-  loss, :func:`steady_state`, :func:`observables` with Monte-Carlo error bars.
+* POVM transformer states (:mod:`qdyn.open.neural`, networks in :mod:`qdyn.nets`): :func:`evolve_transformer`
+  by the forward-backward trapezoid L1 loss, :func:`steady_state_transformer`, :func:`observables` with
+  Monte-Carlo error bars;
+* the front doors :func:`evolve` (-> :class:`OpenEvolution`) and :func:`steady_state` (-> :class:`OpenSteadyState`)
+  with ``method="liouvillian" | "qutip" | "povm" | "transformer"``, observables ``e_ops`` (default
+  :func:`site_average_paulis`).
 """
 
 from qdyn.open.density import as_density_matrix, expectation, purity
+from qdyn.open.dynamics import OpenEvolution, evolve
 from qdyn.open.lindbladian import Lindbladian, LocalTerm, pauli_on, sigma_minus
 from qdyn.open.liouvillian import (
     DensityEvolution,
@@ -33,24 +38,26 @@ from qdyn.open.models import (
     driven_damped_qubit,
     square_lattice_bonds,
 )
-from qdyn.open.povm import POVM, check_distribution, index_to_strings, strings_to_index
-from qdyn.open.povm_dynamics import Physicality, POVMEvolution, evolve_povm, physicality, povm_steady_state
-from qdyn.open.povm_evolution import (
+from qdyn.open.named_observables import site_average_paulis
+from qdyn.open.neural import (
     NeuralEvolution,
     NeuralSteadyState,
     ObservableEstimate,
-    evolve,
+    evolve_transformer,
     observables,
     povm_transformer_state,
-    site_average_paulis,
-    steady_state,
+    steady_state_transformer,
 )
+from qdyn.open.povm import POVM, check_distribution, index_to_strings, strings_to_index
+from qdyn.open.povm_dynamics import Physicality, POVMEvolution, evolve_povm, physicality, povm_steady_state
 from qdyn.open.povm_lindbladian import Connections, POVMLindbladian, POVMTerm
 from qdyn.open.reference import qutip_mesolve, qutip_steadystate
+from qdyn.open.stationary import OpenSteadyState, steady_state
 
 __all__ = [
-    "NeuralEvolution", "NeuralSteadyState", "ObservableEstimate", "evolve", "observables",
-    "povm_transformer_state", "site_average_paulis", "steady_state",
+    "NeuralEvolution", "NeuralSteadyState", "ObservableEstimate", "evolve", "evolve_transformer", "observables",
+    "OpenEvolution", "OpenSteadyState", "povm_transformer_state", "site_average_paulis", "steady_state",
+    "steady_state_transformer",
     "POVM",
     "Connections",
     "DensityEvolution",

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from qdyn.errors import check_positive
 from qdyn.open.density import as_density_matrix
 from qdyn.open.lindbladian import Lindbladian
-from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata
+from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata, series_rows
 
 __all__ = [
     "DensityEvolution",
@@ -116,6 +116,10 @@ class DensityEvolution(Result):
     states: np.ndarray | None
     resources: Resources
     metadata: Metadata
+
+    def rows(self) -> list[dict]:
+        """One row per time and observable (observables named by their position in ``e_ops``)."""
+        return series_rows(self.times, dict(enumerate(self.expect)))
 
 
 class Liouvillian:

@@ -16,11 +16,12 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu, spsolve
 
+from qdyn.deprecation import renamed_arguments
 from qdyn.errors import check_choice, check_positive
 from qdyn.open.liouvillian import check_times
 from qdyn.open.povm import check_distribution
 from qdyn.open.povm_lindbladian import POVMLindbladian
-from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata
+from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata, series_rows
 
 __all__ = ["POVMEvolution", "Physicality", "evolve_povm", "physicality", "povm_steady_state"]
 
@@ -41,6 +42,10 @@ class POVMEvolution(Result):
     resources: Resources
     metadata: Metadata
 
+    def rows(self) -> list[dict]:
+        """One row per time and observable (observables named by their position in ``e_ops``)."""
+        return series_rows(self.times, dict(enumerate(self.expect)))
+
 
 def _operator(generator) -> POVMLindbladian:
     if not isinstance(generator, POVMLindbladian):
@@ -48,14 +53,16 @@ def _operator(generator) -> POVMLindbladian:
     return generator
 
 
+@renamed_arguments(store="store_states")
 def evolve_povm(generator: POVMLindbladian, P0, times, e_ops=(), *, method: str = "trapezoid",
                 tau: float | None = None, rtol: float = 1e-10, atol: float = 1e-12, ode_method: str = "DOP853",
-                store: bool = False) -> POVMEvolution:
+                store_states: bool = False) -> POVMEvolution:
     """Evolve a full distribution ``P0`` under ``dP/dt = L P`` and record observables at ``times``.
 
     ``method="trapezoid"`` needs ``tau``, and every interval between recorded times (from 0) must be a whole
     number of steps (to 1e-9 relative). ``method="ode"`` integrates adaptively to ``rtol``/``atol``.
-    ``P0``: a normalised distribution of length ``4^n`` (e.g. ``povm.probabilities(rho0)``).
+    ``P0``: a normalised distribution of length ``4^n`` (e.g. ``povm.probabilities(rho0)``); ``store_states``
+    keeps the distributions at ``times`` (``probabilities``).
     """
     gen = _operator(generator)
     check_choice("method", method, {"trapezoid", "ode"})
@@ -100,7 +107,7 @@ def evolve_povm(generator: POVMLindbladian, P0, times, e_ops=(), *, method: str 
     expect = obs @ probs.T
     return POVMEvolution(
         times=t, expect=expect.real if np.isrealobj(obs) else expect, total=probs.sum(axis=1),
-        probabilities=probs if store else None, method=method,
+        probabilities=probs if store_states else None, method=method,
         resources=Resources(matvecs=matvecs, wall_time=watch.elapsed),
         metadata=make_metadata(backend="exact-povm", device="cpu", method=method, povm=gen.povm.name, **options))
 

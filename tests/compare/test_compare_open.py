@@ -50,7 +50,7 @@ def test_transformer_row_reads_its_result(ising_comparison):
     problem, table, runs = ising_comparison
     result = runs["transformer"].result
     row = table.set_index("solver").loc["transformer"]
-    assert row["value"] == result.expect["X"][-1] and row["value_err"] == result.expect_errors["X"][-1]
+    assert row["value"] == result.expect["X"][-1] and row["value_err"] == result.errors["X"][-1]
     assert row["epochs"] == result.resources.epochs == 8 * TRANSFORMER["iterations"]
     assert row["samples"] == result.resources.samples > 0
     assert row["backend"] == "povm-transformer" and row["seed"] == 5

@@ -1,4 +1,4 @@
-"""Neural POVM dynamics (qdyn.open.povm_evolution) against exact POVM-space and density-matrix references.
+"""Neural POVM dynamics (qdyn.open.neural) against exact POVM-space and density-matrix references.
 
 References are independent of the driver: the dense POVM-space Lindbladian built in
 ``povm_driver_reference.py`` from the dual frame and the vectorised Liouvillian, its Crank-Nicolson steps and null
@@ -14,20 +14,19 @@ import torch
 
 from qdyn.nets.povm_transformer import all_outcome_strings
 from qdyn.nets.training import load_checkpoint
-from qdyn.open import dissipative_ising, expectation, steady_state_density
-from qdyn.open.povm import POVM
-from qdyn.open.povm_evolution import (
-    _local_action,
-    _sampled_l1,
-    _sampled_lm_problem,
-    _stationary_ratio,
-    _trapezoid_ratio,
-    evolve,
+from qdyn.open import (
+    dissipative_ising,
+    evolve_transformer,
+    expectation,
     observables,
     povm_transformer_state,
     site_average_paulis,
-    steady_state,
+    steady_state_density,
+    steady_state_transformer,
 )
+from qdyn.open.neural.connections import local_action
+from qdyn.open.neural.losses import StationaryProblem, TrapezoidProblem, sampled_l1
+from qdyn.open.povm import POVM
 from qdyn.open.povm_lindbladian import POVMLindbladian
 from qdyn.seeding import torch_generator
 
@@ -54,7 +53,7 @@ def _max_error(result_expect, reference_P, ops, n):
                for k, op in ops.items())
 
 
-# -- exact-enumeration mode -----------------------------------------------------------------------------------
+# -- exact enumeration (n_samples=None) ---------------------------------------------------------------------------
 def test_exact_mode_follows_the_exact_trapezoid_steps_of_the_interacting_chain():
     # Dissipative Ising chain with interactions (V = 2, g = 1, gamma = 1) at N = 4, to t = 1. The driver steps with
     # the library's local generator; the reference is the dense POVM-space matrix built independently, stepped by
@@ -67,7 +66,7 @@ def test_exact_mode_follows_the_exact_trapezoid_steps_of_the_interacting_chain()
     P0 = state.probabilities().numpy()
     sites = site_average_paulis(n)
     bonds = {k: v for k, v in site_average_paulis(n, [(i, (i + 1) % n) for i in range(n)]).items() if len(k) == 2}
-    result = evolve(state, generator, 1.0, tau, observables_ops={**sites, **bonds}, mode="exact", iterations=30,
+    result = evolve_transformer(state, generator, 1.0, tau, e_ops={**sites, **bonds}, n_samples=None, iterations=30,
                     seed=0)
     reference = trapezoid_reference(L, P0, tau, 10)
     np.testing.assert_allclose(result.times, tau * np.arange(11))
@@ -89,7 +88,7 @@ def test_exact_mode_with_adam_on_the_l1_loss():
     state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=16, d_ff=32)
     P0 = state.probabilities().numpy()
     sites = site_average_paulis(n)
-    result = evolve(state, action, 1.0, tau, povm=TETRA, observables_ops=sites, mode="exact", optimizer="adam",
+    result = evolve_transformer(state, action, 1.0, tau, povm=TETRA, e_ops=sites, n_samples=None, optimizer="adam",
                     iterations=80, lr=1e-2, lr_final=3e-4, seed=0)
     reference = trapezoid_reference(L, P0, tau, 10)
     # Measured to t = 1: 2.8e-4 on <X>, <Y>, <Z>.
@@ -103,7 +102,7 @@ def test_exact_mode_steady_state_matches_the_null_vector_and_the_bloch_solution(
     L, action = _dense_problem(n, V=0.0, g=1.0)
     state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=16, d_ff=32)
     ops = site_average_paulis(n, [(i, (i + 1) % n) for i in range(n)])
-    result = steady_state(state, action, povm=TETRA, observables_ops=ops, mode="exact", iterations=300, seed=0)
+    result = steady_state_transformer(state, action, povm=TETRA, e_ops=ops, n_samples=None, iterations=300, seed=0)
     reference = _exact_values(null_vector(L), ops, n)
     for k in ops:
         # Measured 3e-10; 1e-3 is the issue's bound.
@@ -115,21 +114,7 @@ def test_exact_mode_steady_state_matches_the_null_vector_and_the_bloch_solution(
     assert result.best_loss == pytest.approx(min(result.eval_losses))
 
 
-def test_exact_mode_steady_state_of_the_interacting_chain():
-    n = 4
-    L, _ = _dense_problem(n, V=2.0, g=1.0)
-    generator = POVMLindbladian(dissipative_ising(n, V=2.0, g=1.0, gamma=1.0), TETRA)
-    state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=16, d_ff=32)
-    ops = site_average_paulis(n, [(i, (i + 1) % n) for i in range(n)])
-    result = steady_state(state, generator, observables_ops=ops, mode="exact", iterations=400, seed=0)
-    reference = _exact_values(null_vector(L), ops, n)
-    for k in ops:
-        # Measured 1e-15 (Levenberg-Marquardt drives || L P ||_1 to 3e-15); 1e-3 is the issue's bound.
-        assert abs(result.expect[k] - reference[k]) < 1e-3
-    assert result.best_loss < 1e-6
-
-
-# -- the sampled estimator --------------------------------------------------------------------------------------
+# -- the sampled estimator ----------------------------------------------------------------------------------------
 def _random_state(n, seed=3):
     state = povm_transformer_state(TETRA, ["0"] * n, seed=seed, d_model=16, n_layers=2)
     with torch.no_grad():
@@ -147,8 +132,8 @@ def test_sampled_residual_ratio_equals_the_dense_residual():
     r = (eye - dt * L) @ P_new - (eye + dt * L) @ P_old
     a = new.sample(300, generator=torch_generator(0))
     index = (a * 4 ** torch.arange(n)).sum(1).numpy()
-    ratio = _trapezoid_ratio(new, old, lambda s: (generator.connections(s).connected,
-                                                  generator.connections(s).values), a, dt)
+    ratio = TrapezoidProblem(new, old, lambda s: (generator.connections(s).connected,
+                                                  generator.connections(s).values), dt).ratio(a)
     # The driver forms r(a)/P(a) from log-probability differences and the local action: float64 rounding.
     np.testing.assert_allclose(ratio.detach().numpy(), r[index] / P_new[index], atol=1e-11, rtol=1e-9)
 
@@ -158,13 +143,11 @@ def test_gradient_accumulated_in_chunks_equals_one_batch():
     _, action = _dense_problem(n, V=2.0)
     state, frozen = _random_state(n, 5), _random_state(n, 6)
 
-    def ratio(a):
-        return _trapezoid_ratio(state, frozen, action, a, 0.05)
-
+    ratio = TrapezoidProblem(state, frozen, action, 0.05).ratio
     grads = []
     for chunk in (7, 1000):
         state.zero_grad()
-        mean, err = _sampled_l1(ratio, state, 200, torch_generator(1), chunk, backward=True)
+        mean, err = sampled_l1(ratio, state, 200, torch_generator(1), chunk, backward=True)
         grads.append(torch.cat([p.grad.reshape(-1) for p in state.parameters()]))
     torch.testing.assert_close(grads[0], grads[1], atol=1e-13, rtol=1e-10)  # float64 summation order only
 
@@ -179,7 +162,7 @@ def test_sampled_lm_problem_is_the_weighted_dense_residual():
     a = state.sample(50, generator=torch_generator(4))
     index = (a * 4 ** torch.arange(n)).sum(1).numpy()
     P0 = state.probabilities().numpy()
-    unique, matrix = _sampled_lm_problem(state, _local_action(generator), a)
+    unique, matrix = StationaryProblem(state, local_action(generator)).least_squares_batch(a)
     with torch.no_grad():
         for p in state.parameters():
             p.add_(0.01)
@@ -200,7 +183,7 @@ def _chain_steady_state_problem(n):
 def test_sampled_levenberg_marquardt_steady_state_of_the_interacting_chain():
     n = 4
     lb, rho, ops, state = _chain_steady_state_problem(n)
-    result = steady_state(state, POVMLindbladian(lb, TETRA), observables_ops=ops, optimizer="lm", n_samples=600,
+    result = steady_state_transformer(state, POVMLindbladian(lb, TETRA), e_ops=ops, optimizer="lm", n_samples=600,
                           iterations=8, n_eval_samples=4000, seed=0)
     assert result.metadata.options["batch_steps"] == 3 and list(result.eval_iterations) == list(range(9))
     exact = observables(state, TETRA, ops, n_samples=None).values
@@ -225,7 +208,7 @@ def test_prefix_shared_local_loss_equals_the_full_evaluation(use_strings):
     values, grads = [], []
     for prefix in (True, False):
         state.zero_grad()
-        ratio = _stationary_ratio(state, _local_action(generator), a, prefix)
+        ratio = StationaryProblem(state, local_action(generator), prefix=prefix).ratio(a)
         ratio.abs().sum().backward()
         values.append(ratio.detach())
         grads.append(torch.cat([p.grad.reshape(-1) for p in state.parameters()]))
@@ -247,7 +230,7 @@ def test_observable_error_bars_cover_the_exact_value():
         assert 0 < est.errors[k] < 0.05
 
 
-# -- sampled mode -------------------------------------------------------------------------------------------
+# -- sampling -----------------------------------------------------------------------------------------------------
 def _amplitude_damping_run(n, **options):
     generator = POVMLindbladian(dissipative_ising(n, V=2.0, g=0.0, gamma=1.0), TETRA)
     state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=16, d_ff=32)
@@ -257,7 +240,7 @@ def _amplitude_damping_run(n, **options):
     def record(step, t, st):  # the exact <Z> of the network state (an exact sum over 4^n strings)
         errors.append(abs(observables(st, TETRA, {"Z": z}, n_samples=None).values["Z"] - (2 * np.exp(-t) - 1)))
 
-    result = evolve(state, generator, 1.0, 0.25, mode="sampled", callback=record, seed=0, **options)
+    result = evolve_transformer(state, generator, 1.0, 0.25, callback=record, seed=0, **options)
     return result, errors
 
 
@@ -280,24 +263,24 @@ def test_sampled_amplitude_damping_six_sites():
 def test_sampled_steady_state_dissipative_ising_six_sites():
     n = 6
     lb, rho, ops, state = _chain_steady_state_problem(n)
-    result = steady_state(state, POVMLindbladian(lb, TETRA), observables_ops=ops, n_samples=2000,
+    result = steady_state_transformer(state, POVMLindbladian(lb, TETRA), e_ops=ops, n_samples=2000,
                           n_eval_samples=40_000, iterations=600, lr=2e-2, lr_final=1e-3, seed=0)
     for k, op in ops.items():
         # The issue's bound; measured errors 5.0e-3 (X), 2.2e-3 (Y), 1.1e-2 (Z), standard errors <= 4e-3.
         assert abs(result.expect[k] - expectation(op, rho)) < 2e-2
 
 
-# -- checkpoints ------------------------------------------------------------------------------------------------
+# -- checkpoints --------------------------------------------------------------------------------------------------
 def test_interrupted_and_resumed_run_equals_an_uninterrupted_run(tmp_path):
     n = 3
     generator = POVMLindbladian(dissipative_ising(n, V=2.0, g=1.0, gamma=1.0), TETRA)
     ops = site_average_paulis(n)
-    options = dict(observables_ops=ops, n_samples=200, iterations=5, seed=7)
+    options = dict(e_ops=ops, n_samples=200, iterations=5, seed=7)
 
     def fresh():
         return povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=8, d_ff=16)
 
-    full = evolve(fresh(), generator, 0.4, 0.1, **options)
+    full = evolve_transformer(fresh(), generator, 0.4, 0.1, **options)
 
     def stop_after_two_steps(step, t, st):
         if step == 1:
@@ -305,56 +288,58 @@ def test_interrupted_and_resumed_run_equals_an_uninterrupted_run(tmp_path):
 
     path = tmp_path / "run.pt"
     with pytest.raises(KeyboardInterrupt):
-        evolve(fresh(), generator, 0.4, 0.1, checkpoint=path, callback=stop_after_two_steps, **options)
+        evolve_transformer(fresh(), generator, 0.4, 0.1, checkpoint=path, callback=stop_after_two_steps, **options)
     # The checkpoint holds tensors and plain Python numbers only: the shared weights_only loader reads it.
     payload = load_checkpoint(path)
     assert payload["step"] == 1 and len(payload["history"]["residuals"]) == 2
     assert all(type(v) is float for v in payload["history"]["residuals"])
     state = fresh()
-    resumed = evolve(state, generator, 0.4, 0.1, checkpoint=path, resume=True, **options)
+    resumed = evolve_transformer(state, generator, 0.4, 0.1, checkpoint=path, resume=True, **options)
     assert resumed.resumed_from == 2
     for k in ops:
         # Same seed, per-step streams, restored parameters: bitwise the same numbers.
         np.testing.assert_array_equal(resumed.expect[k], full.expect[k])
     np.testing.assert_array_equal(resumed.residuals, full.residuals)
     with pytest.raises(ValueError, match="tau"):
-        evolve(fresh(), generator, 0.4, 0.2, checkpoint=path, resume=True, **options)
+        evolve_transformer(fresh(), generator, 0.4, 0.2, checkpoint=path, resume=True, **options)
 
 
-# -- bad input --------------------------------------------------------------------------------------------------
+# -- bad input ----------------------------------------------------------------------------------------------------
 def test_bad_input():
     n = 3
     generator = POVMLindbladian(dissipative_ising(n), TETRA)
     state = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=8)
     with pytest.raises(ValueError, match="multiple of tau"):
-        evolve(state, generator, 1.0, 0.3)
+        evolve_transformer(state, generator, 1.0, 0.3)
     with pytest.raises(ValueError, match="tau must be finite and > 0"):
-        evolve(state, generator, 1.0, 0.0)
+        evolve_transformer(state, generator, 1.0, 0.0)
     with pytest.raises(ValueError, match="unknown mode"):
-        evolve(state, generator, 1.0, 0.5, mode="dense")
+        evolve_transformer(state, generator, 1.0, 0.5, mode="dense")
+    with pytest.raises(ValueError, match="iterations must be >= 1"):
+        steady_state_transformer(state, generator, iterations=0)
     with pytest.raises(TypeError, match="POVMLindbladian"):
-        evolve(state, "L", 1.0, 0.5)
+        evolve_transformer(state, "L", 1.0, 0.5)
     with pytest.raises(TypeError, match="POVMTransformer or a StringState"):
-        steady_state("state", generator)
+        steady_state_transformer("state", generator)
     with pytest.raises(ValueError, match="n_samples must be >= 2"):
-        steady_state(state, generator, n_samples=1)
+        steady_state_transformer(state, generator, n_samples=1)
     with pytest.raises(ValueError, match="need the POVM"):
-        evolve(state, lambda a: None, 1.0, 0.5, observables_ops=site_average_paulis(n))
+        evolve_transformer(state, lambda a: None, 1.0, 0.5, e_ops=site_average_paulis(n))
     big = povm_transformer_state(TETRA, ["0"] * 9, seed=1, d_model=8)
     with pytest.raises(ValueError, match="N <= 8"):
-        steady_state(big, POVMLindbladian(dissipative_ising(9), TETRA), mode="exact")
+        steady_state_transformer(big, POVMLindbladian(dissipative_ising(9), TETRA), n_samples=None)
     with pytest.raises(TypeError, match="dict"):
         observables(state, TETRA, ["Z"])
     with pytest.raises(ValueError, match="unknown optimizer"):
-        evolve(state, generator, 1.0, 0.5, optimizer="sgd")
-    with pytest.raises(ValueError, match="optimizer='lm'.*mode='exact'"):
-        evolve(state, generator, 1.0, 0.5, optimizer="lm")
+        evolve_transformer(state, generator, 1.0, 0.5, optimizer="sgd")
+    with pytest.raises(ValueError, match="optimizer='lm'.*n_samples=None"):
+        evolve_transformer(state, generator, 1.0, 0.5, optimizer="lm")
     with pytest.raises(ValueError, match="batch_steps must be >= 1"):
-        steady_state(state, generator, optimizer="lm", batch_steps=0)
+        steady_state_transformer(state, generator, optimizer="lm", batch_steps=0)
     with pytest.raises(TypeError, match="prefix_sharing must be True, False or None"):
-        steady_state(state, generator, prefix_sharing="yes")
+        steady_state_transformer(state, generator, prefix_sharing="yes")
     with pytest.raises(ValueError, match="tol must be"):
-        evolve(state, generator, 1.0, 0.5, mode="exact", tol=-1.0)
+        evolve_transformer(state, generator, 1.0, 0.5, n_samples=None, tol=-1.0)
 
 
 def test_single_precision_and_string_states_run_through_the_driver():
@@ -363,17 +348,17 @@ def test_single_precision_and_string_states_run_through_the_driver():
     n = 3
     generator = POVMLindbladian(dissipative_ising(n, V=2.0, g=1.0, gamma=1.0), TETRA)
     single = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=8, precision="single")
-    result = steady_state(single, generator, n_samples=100, iterations=3, eval_every=1, seed=0)
+    result = steady_state_transformer(single, generator, n_samples=100, iterations=3, eval_every=1, seed=0)
     assert single.dtype == torch.float32 and np.isfinite(result.best_loss)
     strings = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=8, strings=chain_strings(n))
-    run = evolve(strings, generator, 0.2, 0.1, observables_ops=site_average_paulis(n), n_samples=100, iterations=2,
+    run = evolve_transformer(strings, generator, 0.2, 0.1, e_ops=site_average_paulis(n), n_samples=100, iterations=2,
                  seed=0)
     # At t = 0 the string state is the product state |000>: <Z> = 1 within the Monte-Carlo error.
-    assert abs(run.expect["Z"][0] - 1.0) < 5 * run.expect_errors["Z"][0] + 1e-12
+    assert abs(run.expect["Z"][0] - 1.0) < 5 * run.errors["Z"][0] + 1e-12
     # Exact mode's Levenberg-Marquardt also differentiates a string state (per-string gradients through
     # torch.func): its steady state is the dense null vector (measured 2e-13 in L1).
     L, _ = _dense_problem(n, V=2.0)
     mixture = povm_transformer_state(TETRA, ["0"] * n, seed=1, d_model=8, d_ff=16, strings=chain_strings(n))
-    steady = steady_state(mixture, generator, mode="exact", iterations=200, seed=0)
+    steady = steady_state_transformer(mixture, generator, n_samples=None, iterations=200, seed=0)
     assert steady.metadata.options["optimizer"] == "lm" and steady.best_loss < 1e-9
     assert np.abs(mixture.probabilities().numpy() - null_vector(L)).sum() < 1e-9

@@ -1,0 +1,206 @@
+"""The losses of the POVM neural solvers: the trapezoid step and the stationarity condition, exact or sampled.
+
+Both ask a residual ``r = A P_theta - b`` to vanish (Luo, Chen, Carrasquilla, Clark, PRL 128, 090501 (2022)):
+
+* **trapezoid step** of size ``tau = 2 dt`` from the frozen model ``P`` (:class:`TrapezoidProblem`):
+  ``r = (1 - dt L) P_theta - (1 + dt L) P``, whose zero is the Crank-Nicolson step
+  ``(1 - tau/2 L) P(t + tau) = (1 + tau/2 L) P(t)``;
+* **stationarity** (:class:`StationaryProblem`): ``r = L P_theta``.
+
+Each problem gives the residual in two forms:
+
+* exact (:meth:`exact`, all ``4^N`` strings, ``N <= 8``): an :class:`ExactResidual`, the vector ``r`` with its
+  sparse ``A`` and ``b`` for Levenberg-Marquardt, and ``||r||_1``;
+* sampled (:meth:`ratio`): ``r(a) / P_theta(a)`` on samples ``a ~ P_theta`` (denominator detached), so that
+  ``||r||_1 = E_{a ~ P_theta}[|r(a)| / P_theta(a)]`` and the gradient of the sample mean,
+  ``E[sign r(a) grad r(a) / P_theta(a)]``, is an unbiased estimate of ``grad ||r||_1`` (:func:`sampled_l1`).
+  Ratios ``P(b) / P(a)`` are formed from log-probability differences so that exponentially small
+  probabilities at large ``N`` never underflow.
+"""
+
+from __future__ import annotations
+
+import math
+
+from qdyn.open.neural.connections import (
+    apply_action,
+    deduplicate,
+    evaluation_plan,
+    log_probs_with_connected,
+)
+from qdyn.open.neural.states import all_strings, sample
+
+__all__ = ["ExactOperator", "ExactResidual", "StationaryProblem", "TrapezoidProblem", "sampled_l1"]
+
+
+class ExactOperator:
+    """``L`` on all ``4^N`` strings as index/value arrays: ``(L P)[i] = sum_m values[i, m] P[index[i, m]]``."""
+
+    def __init__(self, action, state):
+        import torch
+
+        strings = all_strings(state)
+        connected, values = apply_action(action, strings)
+        powers = 4 ** torch.arange(state.n_sites, device=state.device, dtype=torch.int64)
+        self.strings = strings
+        self.index = (connected * powers).sum(-1)
+        self.values = values.to(state.dtype)
+        self._matrix = None
+
+    def apply(self, P):
+        """``L P`` for a full distribution ``P`` (differentiable)."""
+        return (self.values * P[self.index]).sum(-1)
+
+    def matrix(self):
+        """``L`` as a torch sparse ``(4^N, 4^N)`` matrix (built once)."""
+        if self._matrix is None:
+            import torch
+
+            m, width = self.index.shape
+            rows = torch.arange(m, device=self.index.device).repeat_interleave(width)
+            self._matrix = torch.sparse_coo_tensor(torch.stack([rows, self.index.reshape(-1)]),
+                                                   self.values.reshape(-1), (m, m), check_invariants=True).coalesce()
+        return self._matrix
+
+    def shifted(self, c0: float, c1: float):
+        """``c0 + c1 L`` as a torch sparse matrix."""
+        import torch
+
+        if c0 == 0:
+            return (c1 * self.matrix()).coalesce()
+        m = self.strings.shape[0]
+        diagonal = torch.arange(m, device=self.index.device)
+        identity = torch.sparse_coo_tensor(torch.stack([diagonal, diagonal]),
+                                           torch.full((m,), c0, dtype=self.values.dtype, device=self.index.device),
+                                           (m, m), check_invariants=True)
+        return (identity + c1 * self.matrix()).coalesce()
+
+
+class ExactResidual:
+    """``r(theta) = (c0 + c1 L) P_theta - b`` over all ``4^N`` strings (``strings``, ``matrix`` ``= c0 + c1 L``,
+    ``target`` ``= b``)."""
+
+    def __init__(self, operator: ExactOperator, c0: float, c1: float, target):
+        self.operator, self.c0, self.c1, self.target = operator, c0, c1, target
+        self.strings = operator.strings
+
+    @property
+    def matrix(self):
+        return self.operator.shifted(self.c0, self.c1)
+
+    def __call__(self, state):
+        """The residual vector of ``state``, with the gradient through ``P_theta``."""
+        import torch
+
+        P = torch.exp(state.log_prob(self.strings))
+        return self.c0 * P + self.c1 * self.operator.apply(P) - self.target
+
+    def l1(self, state) -> float:
+        """``||r||_1`` of ``state`` (no gradient)."""
+        import torch
+
+        with torch.no_grad():
+            return float(self(state).abs().sum())
+
+
+class TrapezoidProblem:
+    """One trapezoid step of size ``2 dt`` from the frozen model ``frozen`` for the trained ``state``."""
+
+    def __init__(self, state, frozen, action, dt: float, *, prefix: bool | None = False,
+                 operator: ExactOperator | None = None):
+        self.state, self.frozen, self.action, self.dt, self.prefix = state, frozen, action, dt, prefix
+        self.operator = operator
+
+    def exact(self) -> ExactResidual:
+        """``r = (1 - dt L) P_theta - (1 + dt L) P``, ``P`` the frozen model (needs the :class:`ExactOperator`)."""
+        import torch
+
+        with torch.no_grad():
+            P = torch.exp(self.frozen.log_prob(self.operator.strings))
+            target = P + self.dt * self.operator.apply(P)
+        return ExactResidual(self.operator, 1.0, -self.dt, target)
+
+    def ratio(self, a):
+        """``r(a) / P_theta(a)`` for samples ``a`` (denominator detached), from log-probability differences."""
+        import torch
+
+        connected, values = apply_action(self.action, a)
+        plan = evaluation_plan(a, connected, self.prefix)
+        logp_new = log_probs_with_connected(self.state, a, connected, plan)
+        with torch.no_grad():
+            logp_old = log_probs_with_connected(self.frozen, a, connected, plan)
+            ref = logp_new[:, 0].detach()
+        values = values.to(logp_new.dtype)
+        new = torch.exp(logp_new - ref[:, None])
+        old = torch.exp(logp_old - ref[:, None])
+        dt = self.dt
+        return (new[:, 0] - dt * (values * new[:, 1:]).sum(1)) - (old[:, 0] + dt * (values * old[:, 1:]).sum(1))
+
+
+class StationaryProblem:
+    """The stationarity condition ``L P_theta = 0`` for the trained ``state``."""
+
+    def __init__(self, state, action, *, prefix: bool | None = False, operator: ExactOperator | None = None):
+        self.state, self.action, self.prefix, self.operator = state, action, prefix, operator
+
+    def exact(self) -> ExactResidual:
+        """``r = L P_theta`` (needs the :class:`ExactOperator`)."""
+        return ExactResidual(self.operator, 0.0, 1.0, 0.0)
+
+    def ratio(self, a):
+        """``(L P_theta)(a) / P_theta(a)`` for samples ``a`` (denominator detached)."""
+        import torch
+
+        connected, values = apply_action(self.action, a)
+        logp = log_probs_with_connected(self.state, a, connected, evaluation_plan(a, connected, self.prefix))
+        ref = logp[:, 0].detach()
+        return (values.to(logp.dtype) * torch.exp(logp[:, 1:] - ref[:, None])).sum(1)
+
+    def least_squares_batch(self, a):
+        """The fixed-batch least-squares form of the loss on samples ``a`` of ``P_0`` (the model now),
+
+            F(theta) = sum_i w_i ((L P_theta)(a_i) / P_0(a_i))^2,   w_i = P_0(a_i) / sum_j P_0(a_j),
+
+        the self-normalised importance estimate of ``||L P_theta||_2^2`` (up to a constant), as ``(strings, M)``
+        for :class:`qdyn.nets.levenberg_marquardt.LevenbergMarquardt`: the distinct strings of ``[a, connected]``
+        and the sparse ``M`` with ``(M P)_i = sqrt(w_i) (L P)(a_i) / P_0(a_i)``, so that
+        ``||M P_theta||_2^2 = F(theta)``."""
+        import torch
+
+        connected, values = apply_action(self.action, a)
+        unique, inverse = deduplicate(torch.cat([a.unsqueeze(1), connected], dim=1))
+        with torch.no_grad():
+            log_p0 = self.state.log_prob(unique)[inverse.reshape(a.shape[0], -1)[:, 0]]
+        scale = torch.exp(0.5 * (log_p0 - torch.logsumexp(log_p0, 0)) - log_p0)  # sqrt(w_i) / P_0(a_i)
+        rows = torch.arange(a.shape[0], device=a.device).repeat_interleave(connected.shape[1])
+        cols = inverse.reshape(a.shape[0], -1)[:, 1:].reshape(-1)
+        entries = (values.to(log_p0.dtype) * scale[:, None]).reshape(-1)
+        matrix = torch.sparse_coo_tensor(torch.stack([rows, cols]), entries, (a.shape[0], unique.shape[0]),
+                                         check_invariants=True).coalesce()
+        return unique, matrix
+
+
+def sampled_l1(ratio_fn, state, n_samples: int, generator, chunk_size: int, *, backward: bool,
+               slots: int = 1) -> tuple[float, float]:
+    """Mean and standard error of ``|ratio(a)|`` over ``n_samples`` fresh samples; accumulates the gradient of the
+    mean chunk by chunk (each chunk's graph is freed after its backward pass) when ``backward``. A chunk holds at
+    most ``chunk_size`` network evaluations: ``chunk_size // slots`` samples with ``slots`` strings each, or every
+    sample when there are no more than ``chunk_size`` distinct strings at all (``4^N``, duplicates being
+    evaluated once)."""
+    import torch
+
+    a = sample(state, n_samples, generator)
+    distinct = 4**state.n_sites if state.n_sites <= 15 else math.inf
+    per_chunk = n_samples if distinct <= chunk_size else max(1, chunk_size // max(1, slots))
+    values = []
+    for start in range(0, n_samples, per_chunk):
+        chunk = a[start:start + per_chunk]
+        if backward:
+            ratio = ratio_fn(chunk)
+            (ratio.abs().sum() / n_samples).backward()
+        else:
+            with torch.no_grad():
+                ratio = ratio_fn(chunk)
+        values.append(ratio.detach().abs())
+    values = torch.cat(values)
+    return float(values.mean()), float(values.std() / math.sqrt(n_samples))

@@ -1,0 +1,143 @@
+"""The steady state of a Lindbladian with a POVM transformer state: minimise ``|| L P_theta ||``.
+
+The loss is ``|| L P_theta ||_1`` (:class:`qdyn.open.neural.losses.StationaryProblem`), sampled or summed over
+all ``4^N`` strings (``n_samples=None``), minimised by Adam or Levenberg-Marquardt
+(:mod:`qdyn.open.neural.strategies`); the run keeps the parameters with the smallest loss measured by a more
+accurate estimate (more samples, or exactly) every ``eval_every`` iterations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qdyn.deprecation import renamed_arguments, warn_deprecated
+from qdyn.errors import check_int, check_positive
+from qdyn.open.named_observables import expectation_rows, named_e_ops
+from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata
+from qdyn.seeding import make_rng
+
+__all__ = ["NeuralSteadyState", "steady_state_transformer"]
+
+
+@dataclass(frozen=True)
+class NeuralSteadyState(Result):
+    """A steady-state search: the observables of the kept (best) model and the loss ``|| L P ||_1`` history.
+
+    ``expect`` / ``errors``: the observables and their Monte-Carlo standard errors (0 with exact enumeration).
+    ``best_loss`` (error ``best_loss_error``) is the accurate estimate that selected the kept parameters after
+    ``best_iteration`` iterations; ``loss_history`` holds the optimiser's per-iteration losses and
+    ``eval_iterations`` / ``eval_losses`` the accurate checks.
+    """
+
+    expect: dict
+    errors: dict
+    best_loss: float
+    best_loss_error: float
+    best_iteration: int
+    loss_history: np.ndarray
+    eval_iterations: np.ndarray
+    eval_losses: np.ndarray
+    resources: Resources
+    metadata: Metadata = field(default_factory=Metadata)
+
+    @property
+    def expect_errors(self) -> dict:
+        """Deprecated name of :attr:`errors`."""
+        warn_deprecated("NeuralSteadyState.expect_errors is deprecated; use .errors")
+        return self.errors
+
+    @property
+    def mode(self) -> str:
+        """Deprecated: ``"exact"`` when ``metadata.options["n_samples"]`` is None (exact enumeration), else
+        ``"sampled"``."""
+        warn_deprecated("NeuralSteadyState.mode is deprecated; read metadata.options['n_samples'] (None: exact)")
+        return "exact" if self.metadata.options["n_samples"] is None else "sampled"
+
+    def rows(self) -> list[dict]:
+        """One row per observable, with its error bar."""
+        return expectation_rows(self.expect, self.errors)
+
+
+@renamed_arguments(observables_ops="e_ops")
+def steady_state_transformer(state, lindbladian, *, povm=None, e_ops: dict | None = None,
+                             n_samples: int | None = 10_000, n_eval_samples: int | None = None,
+                             iterations: int = 1000, eval_every: int | None = None, lr: float = 1e-2,
+                             lr_final: float | None = None, chunk_size: int = 8192, optimizer: str = "auto",
+                             batch_steps: int = 3, tol: float = 1e-12, prefix_sharing: bool | None = None,
+                             seed=None, progress: bool = False, mode: str | None = None) -> NeuralSteadyState:
+    """Train ``state`` (in place) towards ``L P = 0`` by minimising ``|| L P_theta ||_1``.
+
+    With sampling the loss ``E_{a~P}[|(L P)(a)| / P(a)]`` (denominator detached) is estimated on ``n_samples``
+    exact samples per iteration; every ``eval_every`` iterations (default 25 for Adam, 1 for LM) and at the end
+    it is re-estimated on ``n_eval_samples`` fresh samples (default ``4 n_samples``) and the best parameters so
+    far are kept; the state ends with those. ``n_samples=None`` sums over all ``4^N`` strings (N <= 8) and
+    scores exactly (with ``optimizer="lm"`` the loss minimised is ``|| L P ||_2^2``, whose minimiser
+    ``L P = 0`` is the same). ``e_ops`` are measured on the kept state (exactly with exact enumeration, on
+    ``n_eval_samples`` samples otherwise).
+
+    ``optimizer="lm"`` with sampling: each iteration draws ``n_samples`` fresh samples and takes up to
+    ``batch_steps`` Levenberg-Marquardt steps on the least-squares form of their fixed-batch loss
+
+        F(theta) = sum_i w_i rho_i(theta)^2,   rho_i = (L P_theta)(a_i) / P_0(a_i),   w_i = P_0(a_i) / sum_j P_0(a_j)
+
+    (``P_0`` the model when the batch was drawn). ``E_{a ~ P_0}[P_0(a) rho(a)^2] = sum_a (L P_theta)(a)^2``, so
+    ``F`` is the self-normalised importance estimate of ``|| L P_theta ||_2^2`` (up to a constant), minimised by
+    ``L P = 0`` like the L1 loss; the weights favour the probable strings. Each step costs a per-string gradient
+    of every distinct string connected to the batch (about ``n_samples`` times the terms of ``L``), so a few
+    hundred samples per batch suit it. The L1 loss is an ill-conditioned target for Adam: on the dissipative
+    Ising chain (V = 2, gamma = 1, periodic, N = 8) Adam's plateau (200 iterations of 1000 samples) leaves
+    single-site errors up to 2.8e-2 at g = 1 and 2.3e-2 at g = 2, which 60 of these iterations of 300 samples
+    bring to 8.4e-3 and 6.9e-3 (``python benchmarks/povm_transformer.py``). The models are still kept by the
+    sampled L1 estimate; ``loss_history`` holds each batch's ``sum_i sqrt(w_i) |rho_i|`` after its steps. The
+    per-string Jacobian limits it to small registers (it was measured up to N = 8).
+    Other parameters as in :func:`qdyn.open.neural.evolution.evolve_transformer`.
+    """
+    from qdyn.nets.optimisers import minimise
+    from qdyn.nets.training import progress_bar
+    from qdyn.open.neural.connections import local_action, use_prefix
+    from qdyn.open.neural.losses import ExactOperator, StationaryProblem
+    from qdyn.open.neural.states import check_state, derived_seed, observables, step_generator
+    from qdyn.open.neural.strategies import resolve_optimizer, samples_from_mode, strategy_class, training_options
+
+    state = check_state(state)
+    n_samples = samples_from_mode(mode, n_samples)
+    options = training_options(n_samples=n_samples, n_eval_samples=n_eval_samples, iterations=iterations, lr=lr,
+                               lr_final=lr_final, chunk_size=chunk_size, batch_steps=batch_steps)
+    exact = options.n_samples is None
+    action = local_action(lindbladian)
+    povm = povm if povm is not None else getattr(lindbladian, "povm", None)
+    ops = named_e_ops(e_ops, state.n_sites) if e_ops else {}
+    if ops and povm is None:
+        raise ValueError("e_ops need the POVM: pass povm= (the lindbladian has no .povm)")
+    optimizer = resolve_optimizer(optimizer, exact, state, sampled_lm=True)
+    eval_every = check_int("eval_every", (1 if optimizer == "lm" else 25) if eval_every is None else eval_every,
+                           minimum=1)
+    tol = check_positive("tol", tol, allow_zero=True)
+    prefix = use_prefix(state, prefix_sharing)
+    _, seed = make_rng(seed)
+    problem = StationaryProblem(state, action, prefix=prefix,
+                                operator=ExactOperator(action, state) if exact else None)
+    strategy = strategy_class(exact, optimizer)(state, problem, options, step_generator(seed, state.device, 0))
+    bar = progress_bar(options.iterations, progress, desc="POVM steady state")
+    with Stopwatch() as watch:
+        try:
+            run = minimise(state, strategy.step, strategy.evaluate, iterations=options.iterations,
+                           eval_every=eval_every, tol=tol, converged=strategy.converged, bar=bar)
+        finally:
+            bar.close()
+    values, errors = {}, {}
+    if ops:
+        est = observables(state, povm, ops, n_samples=options.n_eval_samples, seed=derived_seed(seed, 1),
+                          chunk_size=chunk_size)
+        values, errors = est.values, est.errors
+    return NeuralSteadyState(
+        expect=values, errors=errors, best_loss=run.best_loss, best_loss_error=run.best_error,
+        best_iteration=run.best_iteration, loss_history=np.array(run.losses),
+        eval_iterations=np.array(run.eval_iterations), eval_losses=np.array(run.eval_losses),
+        resources=Resources(epochs=len(run.losses), samples=strategy.samples, wall_time=watch.elapsed),
+        metadata=make_metadata(seed=seed, backend="povm-transformer", device=str(state.device),
+                               n_samples=options.n_samples, iterations=options.iterations, lr=lr, lr_final=lr_final,
+                               optimizer=optimizer, prefix_sharing=prefix,
+                               batch_steps=options.batch_steps if optimizer == "lm" and not exact else None))
