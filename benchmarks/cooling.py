@@ -1,18 +1,18 @@
-"""Benchmark of qdyn.cooling: phase finding, the poly backend's cost per step, cooling against baselines.
+"""Benchmark of qdyn.cooling: phase finding, the poly method's cost per step, cooling against baselines.
 
 Run ``python benchmarks/cooling.py`` (``--quick`` for a short run). Prints:
 
 1. QSP phase finding (Newton) at degree 101, 301, 1001, 3001: seconds and rebuild error; the
    Levenberg-Marquardt solver on the same polynomial is the baseline where run (degree <= 301), as a ratio.
-2. Seconds per cooling step of the poly backend at n = 8 ... 18 (``--quick``: 8 ... 12), as ratios to n = 8.
+2. Seconds per cooling step of the poly method at n = 8 ... 18 (``--quick``: 8 ... 12), as ratios to n = 8.
 3. Fidelity and energy error against total H-queries for cooling and each baseline, on the regression ring at
    n = 8 and on the same ring with a weak field 0.05 (small gap) at n = 8.
 4. Total H-queries against the number of cooling steps d, with a least-squares power-law fit.
-5. The circuit backend (one coherent circuit per step; filter routes qsvt, gqsp, qetu; qsvt+OAA: one round of
+5. The circuit method (one coherent circuit per step; filter routes qsvt, gqsp, qetu; qsvt+OAA: one round of
    oblivious amplitude amplification per step) on the regression ring
-   at n = 4 and 6: seconds per step against the poly backend (ratio), simulated qubits, post-selection
-   probability, H-queries per step, distance to the poly backend (qsvt route, the same filter); and the
-   gate-level circuit's qubits, queries and two-qubit gates per step.
+   at n = 4 and 6: seconds per step against the poly method (ratio), simulated qubits, post-selection
+   probability, H-queries per step, distance to the poly method (qsvt route, the same filter); and the
+   gate-level circuit's qubits, queries, two-qubit gates and depth per step.
 
 ``--only N`` runs section N alone.
 """
@@ -27,6 +27,7 @@ import numpy as np
 from qdyn.cooling import (
     adiabatic,
     cool,
+    cooling_circuit_resources,
     eigenstate_filter,
     imaginary_time,
     normalise_hamiltonian,
@@ -34,6 +35,7 @@ from qdyn.cooling import (
     sign_polynomial,
     solve_phases_lm,
     solve_phases_newton,
+    spectral_normalisation,
 )
 
 
@@ -69,14 +71,12 @@ def phase_benchmark(degrees):
 
 
 def step_benchmark(sizes):
-    print("\n# 2. poly backend: seconds per cooling step (t = 5, eps = 0.15, delta = 1e-6)")
+    print("\n# 2. poly method: seconds per cooling step (t = 5, eps = 0.15 scale, delta = 1e-6)")
     print(f"{'n':>3} {'s/step':>8} {'ratio to n=8':>12} {'H-queries/step':>14}")
     base = None
     for n in sizes:
-        # dividing by the Pauli 1-norm puts the spectrum inside [-1, 1] without diagonalising
-        H = ring_with_field(n)
-        H = (H / float(np.sum(np.abs(H.coeffs)))).simplify()
-        r = cool(H, steps=1, backend="poly", mu_start=0.0, mu_end=0.0, schedule=[0.0])
+        # cool normalises the ring itself (exact spectral bounds by Lanczos); mu = 0 in the units of the ring
+        r = cool(ring_with_field(n), steps=1, method="poly", schedule=[0.0])
         per_step = r.wall_times[1]
         base = base or per_step
         print(f"{n:3d} {per_step:8.3f} {per_step / base:12.2f} {r.queries_h[1]:14d}")
@@ -88,7 +88,7 @@ def comparison(name, H):
     print("{:>18} {:>14} {:>10} {:>9} {:>9} {:>9}".format(*header))
     rows = []
     for steps in (25, 50, 100):
-        r = cool(H, steps=steps, backend="exact")
+        r = cool(H, steps=steps, eps=0.15, method="exact")  # eps in the units of H (divided by 1.05 max|E|)
         rows.append(("cooling", f"d={steps}", r))
     for total in (25.0, 100.0, 400.0):
         r = adiabatic(H, total_time=total, steps=int(total // 2) or 1)
@@ -114,7 +114,7 @@ def query_scaling(H, ds):
     print("\n# 4. total H-queries against the number of cooling steps d (t = 5, eps = 0.15, delta = 1e-6)")
     qs, fids = [], []
     for d in ds:
-        r = cool(H, steps=d, backend="exact")
+        r = cool(H, steps=d, eps=0.15, method="exact")
         qs.append(r.total_queries_h)
         fids.append(r.fidelity)
         print(f"d={d:4d}  queries={r.total_queries_h:9d}  fidelity={r.fidelity:.4f}")
@@ -124,34 +124,33 @@ def query_scaling(H, ds):
 
 
 def circuit_benchmark(sizes):
-    from qdyn.circuits.qsp_cooling import cooling_circuit_resources
-
-    print("\n# 5. circuit backend: one coherent circuit per step (lam = 0.5, eps = 0.15, t = 5, delta = 1e-6,")
+    print("\n# 5. circuit method: one coherent circuit per step (lam = 0.5, eps = 0.15, t = 5, delta = 1e-6,")
     print("#    dilation encodings, alpha = 2; mu = first, middle and last of the 100-step regression schedule)")
     header = ("n", "route", "qubits", "circ s/step", "poly s/step", "ratio", "p_success", "H-q/step", "max |dpsi|")
     print("{:>3} {:>8} {:>6} {:>11} {:>11} {:>7} {:>9} {:>9} {:>10}".format(*header))
     for n in sizes:
         H = normalise_hamiltonian(ring_with_field(n), 1.05)[0]
         w = np.linalg.eigvalsh(H.to_matrix())
-        mus = np.linspace(min(w[-1] + 0.1, 1.0), (w[0] + w[1]) / 2, 100)[[0, 49, 99]]
+        top = spectral_normalisation(H, bounds=(w[0], w[-1])).denormalise(1.0)  # the default first mu
+        mus = np.linspace(top, (w[0] + w[1]) / 2, 100)[[0, 49, 99]]
         kw = {"steps": 3, "lam": 0.5, "eps": 0.15, "time": 5.0, "delta": 1e-6, "alpha": 2.0, "schedule": mus,
-              "record_states": True}
-        poly = cool(H, backend="poly", **kw)
+              "store_states": True}
+        poly = cool(H, method="poly", **kw)
         t_p = float(np.mean(poly.wall_times[1:]))
         for route in ("qsvt", "qsvt+OAA", "gqsp", "qetu"):
             options = {"route": route.split("+")[0], "amplify": route.endswith("OAA")}
-            circ = cool(H, backend="circuit", circuit_options=options, **kw)
+            circ = cool(H, method="circuit", circuit_options=options, **kw)
             t_c = float(np.mean(circ.wall_times[1:]))
-            # only the qsvt route applies the poly backend's filter; the others are their own filters
+            # only the qsvt route applies the poly method's filter; the others are their own filters
             same = route.startswith("qsvt")
             dist = float(np.max(np.linalg.norm(circ.states - poly.states, axis=1))) if same else np.nan
             qubits = {"qsvt": n + 5, "qsvt+OAA": n + 5, "gqsp": n + 4, "qetu": n + 5}[route]
             print(f"{n:3d} {route:>8} {qubits:6d} {t_c:11.3f} {t_p:11.3f} {t_c / t_p:7.1f} "
                   f"{np.mean(circ.success_probabilities[1:]):9.5f} {int(np.mean(circ.queries_h[1:])):9d} {dist:10.1e}")
     print("gate-level circuit (LCU encodings, alpha = ||H||_1 + 1, mu = 0), per step:")
-    header = ("n", "OAA", "qubits", "deg p", "m", "H-queries", "V-queries", "2q gates", "2q per U_G", "p_success",
-              "s to count")
-    print("{:>3} {:>5} {:>6} {:>5} {:>3} {:>9} {:>9} {:>11} {:>10} {:>9} {:>10}".format(*header))
+    header = ("n", "OAA", "qubits", "deg p", "m", "H-queries", "V-queries", "2q gates", "depth", "2q per U_G",
+              "p_success", "s to count")
+    print("{:>3} {:>5} {:>6} {:>5} {:>3} {:>9} {:>9} {:>11} {:>11} {:>10} {:>9} {:>10}".format(*header))
     for n in sizes:
         H = normalise_hamiltonian(ring_with_field(n), 1.05)[0]
         for amplify in (False, True):
@@ -160,7 +159,8 @@ def circuit_benchmark(sizes):
             elapsed = time.perf_counter() - t0
             print(f"{n:3d} {amplify!s:>5} {r['qubits']:6d} {r['degree']:5d} {r['evolution_degree']:3d} "
                   f"{r['queries_h_per_step']:9d} {r['queries_v_per_step']:9d} {r['step_two_qubit_gates']:11d} "
-                  f"{r['g_two_qubit_gates']:10d} {r['success_probability']:9.6f} {elapsed:10.1f}")
+                  f"{r['step_depth']:11d} {r['g_two_qubit_gates']:10d} {r['success_probability']:9.6f} "
+                  f"{elapsed:10.1f}")
 
 
 def main(argv=None):

@@ -14,7 +14,7 @@ flag qubit set by a zero-controlled multi-controlled X otherwise (``rotations="g
 counted for resources). ``rotations="diagonal"`` writes the same operator as one diagonal unitary gate on the
 ancillas and ``c`` and drops the flag (it returns to ``|0>`` anyway): the form used for fast simulation.
 Qubit order: system ``0..n-1``, block-encoding ancillas ``n..n+m-1``, then the flag (gate-level form with
-``m > 1`` only), then ``c``.
+``m > 1`` only), then ``c``. :func:`qsvt_filter` runs such a circuit on a state, post-selected (simulated).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from qiskit import QuantumCircuit
 
-__all__ = ["gqsp_circuit", "qetu_circuit", "qsvt_circuit", "qsvt_layout"]
+__all__ = ["gqsp_circuit", "qetu_circuit", "qsvt_circuit", "qsvt_filter", "qsvt_layout"]
 
 
 def qsvt_layout(n_system: int, n_ancillas: int, with_flag: bool = True) -> dict:
@@ -86,6 +86,38 @@ def qsvt_circuit(block, phases, *, block_gate=None, rotations: str = "gates") ->
     return qc
 
 
+def qsvt_filter(H, poly, *, alpha: float, block_encoding: str = "lcu"):
+    """``apply(v, mu) -> (p((H - mu)/alpha) v, probability)`` through a simulated, post-selected QSVT circuit.
+
+    ``poly`` is a real Chebyshev polynomial of definite parity with ``|p| <= 1`` on [-1, 1] (its ``"qsvt"``
+    phases are solved once); ``block_encoding`` ``"lcu"`` or ``"dilation"`` encodes ``(H - mu)/alpha`` (built
+    again, as one dense gate, whenever ``mu`` changes). ``|0_anc>|v/||v||>`` runs through :func:`qsvt_circuit`
+    with diagonal rotations and every ancilla is post-selected on ``|0>``;
+    ``probability = ||p(A) v||^2 / ||v||^2``.
+    """
+    from qiskit.circuit.library import UnitaryGate
+
+    from qdyn.circuits.block_encoding import BLOCK_ENCODINGS, block_encoding_of
+    from qdyn.circuits.simulate import circuit_operator, run_postselected
+    from qdyn.errors import check_choice
+    from qdyn.qsp.phases import solve_phases_newton
+
+    check_choice("block_encoding", block_encoding, BLOCK_ENCODINGS)
+    phases = solve_phases_newton(poly, convention="qsvt").phases
+    built: dict = {}
+
+    def apply(v, mu):
+        mu = float(mu)
+        if mu not in built:
+            block = block_encoding_of(H, mu, alpha, block_encoding)
+            gate = UnitaryGate(circuit_operator(block.circuit), check_input=False)
+            built.clear()
+            built[mu] = qsvt_circuit(block, phases, block_gate=gate, rotations="diagonal")
+        return run_postselected(built[mu], v)
+
+    return apply
+
+
 def qetu_circuit(H, tau: float, phases, *, evolution: str = "exact", trotter_reps: int = 1) -> QuantumCircuit:
     """QETU circuit for ``p(cos(tau H / 2))`` with ``"qetu"``-convention phases (Dong, Lin, Tong 2022).
 
@@ -143,9 +175,9 @@ def gqsp_circuit(H, tau: float, phases, *, evolution: str = "exact", trotter_rep
     from qiskit.circuit.library import UnitaryGate
     from qiskit.quantum_info import SparsePauliOp
 
-    from qdyn.qsp.gqsp import r_matrix
     from qdyn.errors import check_choice, check_int, check_positive
     from qdyn.operators import as_pauli_op
+    from qdyn.qsp.gqsp import r_matrix
 
     check_choice("evolution", evolution, ("exact", "trotter"))
     tau = check_positive("tau", tau)

@@ -101,9 +101,8 @@ def convergence(results: dict, reference: float, *, energy_unit: str = "units of
                 path=None):
     """``|E - reference|`` against the Krylov dimension (Krylov results) and the cooling step (cooling runs).
 
-    ``results``: ``{label: KrylovResult | CoolingResult | SolverRun}``; a cooling run from
-    :func:`qdyn.compare.compare` carries the scale back to the units of ``H``; a bare :class:`CoolingResult`
-    is plotted in its own (normalised) units unless it is wrapped. One panel per kind present.
+    ``results``: ``{label: KrylovResult | CoolingResult | SolverRun}``; cooling energies are in the units of
+    ``H`` (a ``SolverRun`` extra ``"scale"``, if any, still multiplies them). One panel per kind present.
     """
     from qdyn.cooling.result import CoolingResult
     from qdyn.krylov import KrylovResult

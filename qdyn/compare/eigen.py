@@ -4,8 +4,8 @@ The reference is the ``n_roots`` lowest eigenvalues by dense diagonalisation (:f
 ``method="dense"``). The four Krylov rows (``vqpe``, ``uvqpe``, ``odmd``, ``matrix_pencil``;
 :mod:`qdyn.krylov`) read one shared acquisition of the overlap data on the problem's backend, so their rows
 differ only by the solver; each row's resources and wall time include that acquisition. The ``cooling`` row is
-the energy of the state prepared by :func:`qdyn.cooling.cool` on ``H`` rescaled to spectrum in ``[-1, 1]``
-(:func:`qdyn.cooling.normalise_hamiltonian`), converted back to the units of ``H``; it gives the lowest energy
+the energy of the state prepared by :func:`qdyn.cooling.cool` on ``H`` (which normalises ``H`` itself and
+reports in the units of ``H``); it gives the lowest energy
 only. Energies are in the units of ``H``; times in the units of ``1/H``.
 """
 
@@ -158,12 +158,11 @@ for _method in _KRYLOV:
 @register("eigen", "cooling", requires=("qdyn.cooling",),
           description="energy of the state prepared by dynamical cooling (qdyn.cooling.cool)")
 def _cooling(problem: EigenProblem, **options) -> SolverRun:
-    from qdyn.cooling import cool, normalise_hamiltonian
+    from qdyn.cooling import cool
 
-    op, scale = normalise_hamiltonian(problem.hamiltonian)
     options.setdefault("seed", problem.seed)
-    result = cool(op, **options)
+    result = cool(problem.hamiltonian, **options)
     values = np.full(problem.n_roots, np.nan)
-    values[0] = scale * result.energy
-    return SolverRun("cooling", values, result, extras={"scale": scale})
+    values[0] = result.energy
+    return SolverRun("cooling", values, result)
 

@@ -1,32 +1,36 @@
 """Ground-state-preparation baselines with the same result fields as :func:`qdyn.cooling.cool`.
 
-All three act on a normalised ``H`` (spectrum in [-1, 1]) and count queries to the block encoding of ``H``
-the way the cooling driver does, so their costs can be set side by side:
+All three take any Hermitian ``H``, run on ``H_n = (H - shift)/scale`` (spectrum centred in [-1, 1], as in
+:func:`qdyn.cooling.cool`; ``shift`` and ``scale`` go into the metadata), report energies in the units of ``H``,
+and count queries to the block encoding of ``H_n`` the way the cooling driver does, so their costs can be set
+side by side (``resources.queries``: H- and V-queries, post-selection repetitions included). Their parameters
+(``total_time``, ``alpha``, ``betas``) are in the units of ``H_n``:
 
-* :func:`adiabatic` -- ``H(s) = (1 - s) V + s H`` with ``s = k / steps``, each piece ``e^{-i H(s) dt}``
-  applied by the exact Chebyshev propagator; a piece costs ``m = len(chebyshev_coefficients(dt)) - 1``
+* :func:`adiabatic` -- ``H(s) = (1 - s) V + s H_n`` with ``s = k / steps``, each piece ``e^{-i H(s) dt}``
+  applied by the exact Chebyshev propagator; a piece costs ``m`` (:func:`propagator_degree` of ``||H(s)||_1 dt``)
   queries to a block encoding of ``H(s)`` (one H-query and one V-query each); Farhi et al.,
   arXiv:quant-ph/0001106.
 * :func:`eigenstate_filter` -- the Lin-Tong filter (Lin & Tong, Quantum 4, 372 (2020), Eq. (8))
 
-      R_l(x) = T_l(-1 + 2 (x^2 - D^2)/(1 - D^2)) / T_l(-1 + 2 (-D^2)/(1 - D^2)),   x = (H - E_0)/alpha,
+      R_l(x) = T_l(-1 + 2 (x^2 - D^2)/(1 - D^2)) / T_l(-1 + 2 (-D^2)/(1 - D^2)),   x = (H_n - E_0)/alpha,
 
   of degree ``2 l`` (``D = gap/alpha``), ``|R_l| <= 2 e^{-sqrt(2) l D}`` away from ``x = 0``; applied to
   ``psi0`` by its Chebyshev recurrence and post-selected (success probability ``||R_l psi0||^2``). It needs
   ``E_0`` and the gap, which the cooling method does not.
-* :func:`imaginary_time` -- ``e^{-beta (H + 1)} psi0 / norm`` exactly; the cost reported is the degree of
+* :func:`imaginary_time` -- ``e^{-beta (H_n + 1)} psi0 / norm`` exactly; the cost reported is the degree of
   a Chebyshev approximation of ``e^{-beta (x + 1)}`` on [-1, 1] to ``delta`` (what a QSVT implementation
-  spends), and the success probability ``||e^{-beta (H + 1)} psi0||^2``.
+  spends), and the success probability ``||e^{-beta (H_n + 1)} psi0||^2``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from qdyn.cooling.problems import check_normalised, default_perturbation
+from qdyn.cooling.accounting import expected_queries, propagator_degree
+from qdyn.cooling.problems import default_perturbation, spectral_normalisation
 from qdyn.cooling.result import CoolingResult
 from qdyn.errors import check_int, check_positive, check_state
-from qdyn.exact.evolution import chebyshev_coefficients, evolve
+from qdyn.exact.evolution import evolve
 from qdyn.exact.pauli_sum import PauliSum
 from qdyn.operators import as_pauli_op, pauli_norm
 from qdyn.qsp.polynomials import ChebyshevSeries, chebyshev_coefficients_of
@@ -36,12 +40,14 @@ __all__ = ["adiabatic", "eigenstate_filter", "imaginary_time", "lin_tong_filter"
 
 
 class _Problem:
-    """Validated ``H``, ``psi0`` and the exact reference (ground state, and full spectrum for small ``n``)."""
+    """Validated ``H`` (``op``: normalised, ``norm``: the map), ``psi0`` and the exact reference (the two lowest
+    levels of ``op`` and its ground state)."""
 
     def __init__(self, H, psi0, V=None):
-        self.op = as_pauli_op(H, name="H")
-        self.n = self.op.num_qubits
-        check_normalised(self.op)
+        original = as_pauli_op(H, name="H")
+        self.n = original.num_qubits
+        self.norm = spectral_normalisation(original)
+        self.op = self.norm.hamiltonian(original)
         self.v = default_perturbation(self.n) if V is None else as_pauli_op(V, name="V")
         if self.v.num_qubits != self.n:
             raise ValueError(f"V acts on {self.v.num_qubits} qubits but H acts on {self.n}")
@@ -59,19 +65,21 @@ class _Problem:
     def observe(self, psi):
         return float(np.real(self.h_sum.expectation(psi))), float(abs(np.vdot(self.ground, psi)) ** 2)
 
-    def result(self, method, states_obs, q_h, q_v, walls, probs, wall, meta_options, seed=None):
-        energies = np.array([e for e, _ in states_obs[1]])
+    def result(self, method, states_obs, q_h, q_v, walls, probs, wall, meta_options):
+        energies = self.norm.denormalise([e for e, _ in states_obs[1]])
         fids = np.array([f for _, f in states_obs[1]])
         nan = np.full(energies.size, np.nan)
         q_h, q_v = np.asarray(q_h, dtype=np.int64), np.asarray(q_v, dtype=np.int64)
+        probs = np.asarray(probs, dtype=float)
         return CoolingResult(
             method=method, state=states_obs[0], energy=float(energies[-1]), fidelity=float(fids[-1]),
-            ground_energy=float(self.energies[0]), energies=energies, fidelities=fids, weights_below=nan,
-            mus=nan, lams=nan, times=np.asarray(meta_options.pop("times", nan), dtype=float), queries_h=q_h,
-            queries_v=q_v, wall_times=np.asarray(walls), success_probabilities=np.asarray(probs, dtype=float),
+            ground_energy=float(self.norm.denormalise(self.energies[0])), energies=energies, fidelities=fids,
+            weights_below=nan, mus=nan, lams=nan, times=np.asarray(meta_options.pop("times", nan), dtype=float),
+            queries_h=q_h, queries_v=q_v, wall_times=np.asarray(walls), success_probabilities=probs,
             total_queries_h=int(q_h.sum()), total_queries_v=int(q_v.sum()),
-            resources=Resources(evolutions=int(q_h.sum()), queries=int(q_v.sum()), wall_time=wall),
-            metadata=make_metadata(seed=seed, backend="exact", method=method, **meta_options))
+            resources=Resources(queries=expected_queries(q_h + q_v, probs), wall_time=wall),
+            metadata=make_metadata(backend="exact", method=method, shift=self.norm.shift, scale=self.norm.scale,
+                                   **meta_options))
 
 
 def adiabatic(H, V=None, psi0=None, *, total_time: float = 100.0, steps: int = 100,
@@ -90,7 +98,7 @@ def adiabatic(H, V=None, psi0=None, *, total_time: float = 100.0, steps: int = 1
             norm = max(pauli_norm(h_s, include_identity=True), 1e-12)
             with Stopwatch() as clock:
                 psi = evolve(h_s, psi, dt, bounds=(-norm, norm), tol=tol)
-            m = chebyshev_coefficients(norm * dt, tol=tol).size - 1
+            m = propagator_degree(norm * dt, tol)
             obs.append(prob.observe(psi))
             q_h.append(m)
             q_v.append(m)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qdyn.results import Metadata, Resources, Result
+from qdyn.results import Metadata, Resources, Result, series_rows
 
 __all__ = ["CoolingResult"]
 
@@ -15,13 +15,14 @@ __all__ = ["CoolingResult"]
 class CoolingResult(Result):
     """A ground-state preparation run, step by step.
 
-    Arrays have one entry per step, entry 0 being the initial state (no queries spent). ``queries_h`` counts
-    queries to the Hamiltonian oracle (block encoding of ``H``, or ``e^{-i tau H}``) spent by each step,
-    ``queries_v`` queries to the perturbation ``V``; ``success_probabilities`` are post-selection
-    probabilities
-    (1 where nothing is post-selected). ``fidelities`` are ``|<E_0|psi>|^2`` (NaN when no exact ground
-    state was
-    computed), ``weights_below`` the weight of the state on eigenvalues below ``mu`` (NaN where not defined).
+    Arrays have one entry per step, entry 0 being the initial state (no queries spent). Energies, ``mus`` and
+    ``ground_energy`` are in the units of the ``H`` given (the normalisation used inside, ``shift`` and ``scale``,
+    is in the metadata). ``queries_h`` counts queries to the Hamiltonian oracle (block encoding of ``H``, or
+    ``e^{-i tau H}``) spent by one attempt of each step, ``queries_v`` queries to the perturbation ``V``;
+    ``success_probabilities`` are post-selection probabilities (1 where nothing is post-selected), and
+    ``resources.queries`` includes the repetitions they imply. ``fidelities`` are ``|<E_0|psi>|^2`` (NaN when no
+    exact ground state was computed), ``weights_below`` the weight of the state on eigenvalues below ``mu`` (NaN
+    where not defined).
     """
 
     method: str
@@ -48,3 +49,18 @@ class CoolingResult(Result):
     @property
     def energy_error(self) -> float:
         return float(self.energy - self.ground_energy)
+
+    def rows(self) -> list[dict]:
+        """One row per step and quantity (long format, as :func:`qdyn.results.series_rows` with the step index
+        in a column ``step``): ``energy`` (reference: the exact ground energy), ``fidelity`` and
+        ``weight_below`` where known, ``mu``, ``lam``, ``time``, ``success_probability``, ``queries_h``,
+        ``queries_v``. A quantity that is NaN at every step is left out."""
+        series = {"energy": self.energies, "fidelity": self.fidelities, "weight_below": self.weights_below,
+                  "mu": self.mus, "lam": self.lams, "time": self.times,
+                  "success_probability": self.success_probabilities, "queries_h": self.queries_h,
+                  "queries_v": self.queries_v}
+        series = {name: values for name, values in series.items()
+                  if not np.all(np.isnan(np.asarray(values, dtype=float)))}
+        index = np.arange(self.energies.size)
+        rows = series_rows(index, series, references={"energy": np.full(index.size, self.ground_energy)})
+        return [{"step": int(row.pop("time")), **row} for row in rows]

@@ -5,9 +5,11 @@ An engine below :mod:`qdyn.cooling` and :mod:`qdyn.circuits` (numpy and scipy on
 * :mod:`qdyn.qsp.polynomials` -- erf-based shifted-sign polynomials (Chebyshev series) and Fourier sign series;
 * :mod:`qdyn.qsp.phases` -- QSP phase factors in the wx/qsvt/qetu conventions (Newton on symmetric QSP,
   Levenberg-Marquardt as a check), with verification of the rebuilt polynomial;
-* :mod:`qdyn.qsp.gqsp` -- GQSP angles for the Fourier route (FFT complementary polynomial, layer stripping).
+* :mod:`qdyn.qsp.gqsp` -- GQSP angles for the Fourier route (FFT complementary polynomial, layer stripping);
+* :mod:`qdyn.qsp.evolution` -- time evolution by QSVT: Jacobi-Anger polynomials of cos and sin, their phases.
 """
 
+from qdyn.qsp.evolution import evolution_phases, jacobi_anger_polynomials
 from qdyn.qsp.gqsp import GQSPPhases, complementary_polynomial, gqsp_response, solve_gqsp_phases
 from qdyn.qsp.phases import (
     PhaseSolverError,
@@ -28,6 +30,7 @@ from qdyn.qsp.polynomials import (
 
 __all__ = [
     "ChebyshevSeries", "FourierSeries", "GQSPPhases", "PhaseSolverError", "QSPPhases", "complementary_polynomial",
-    "erf_polynomial", "fourier_sign_series", "gqsp_response", "qetu_sign_polynomial", "qsp_response",
-    "sign_polynomial", "solve_gqsp_phases", "solve_phases", "solve_phases_lm", "solve_phases_newton",
+    "erf_polynomial", "evolution_phases", "fourier_sign_series", "gqsp_response", "jacobi_anger_polynomials",
+    "qetu_sign_polynomial", "qsp_response", "sign_polynomial", "solve_gqsp_phases", "solve_phases",
+    "solve_phases_lm", "solve_phases_newton",
 ]
