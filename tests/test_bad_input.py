@@ -94,6 +94,7 @@ def test_bad_state_specifications():
         states.basis_state(3, "01")
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # qiskit multiplying by inf
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_nan_or_inf_in_a_hamiltonian_is_named(bad):
     from qiskit.quantum_info import SparsePauliOp

@@ -25,8 +25,11 @@ def test_renamed_arguments_translate_warn_and_refuse_both():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert solver(1, method="poly") == (1, "poly", False)  # the new names never warn
-    with pytest.warns(DeprecationWarning, match=r"solver\(backend=\.\.\.\) is deprecated; use method=\.\.\."):
+    with pytest.warns(DeprecationWarning) as caught:
         assert solver(1, backend="poly", record_states=True) == (1, "poly", True)
+    messages = " | ".join(str(w.message) for w in caught)
+    assert "solver(backend=...) is deprecated; use method=..." in messages
+    assert "solver(record_states=...) is deprecated; use store_states=..." in messages
     with pytest.raises(TypeError, match="got both 'backend' \\(deprecated\\) and 'method'"):
         solver(1, backend="poly", method="exact")
 

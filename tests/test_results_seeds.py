@@ -27,14 +27,16 @@ def test_fresh_and_generator_seeds_are_recorded_and_replayable():
     assert from_generator == again
 
 
-def test_result_to_dict_is_json_and_to_pandas_is_one_row():
+def test_result_to_dict_is_json_and_to_pandas_has_a_row_per_root():
     result = exact.ground_state(models.tfim(12), seed=4)
     data = result.to_dict()
     json.dumps(data)
     assert data["metadata"]["seed"] == 4 and data["method"] == "lanczos"
     assert data["resources"]["matvecs"] == result.resources.matvecs > 0
     frame = result.to_pandas()
-    assert len(frame) == 1 and frame.loc[0, "seed"] == 4 and "wall_time" in frame.columns
+    assert list(frame["value"]) == list(result.energies) and frame.loc[0, "quantity"] == "energy"
+    summary = result.summary()
+    assert summary["seed"] == 4 and summary["matvecs"] == result.resources.matvecs
     with pytest.raises(AttributeError):
         result.method = "other"  # frozen
 

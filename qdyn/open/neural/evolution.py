@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qdyn.deprecation import renamed_arguments, warn_deprecated
+from qdyn.deprecation import renamed_arguments
 from qdyn.errors import check_positive
 from qdyn.open.named_observables import named_e_ops
+from qdyn.open.neural.deprecated_fields import DeprecatedNeuralFields
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata, series_rows
 from qdyn.seeding import make_rng
 
@@ -34,7 +35,7 @@ __all__ = ["NeuralEvolution", "evolve_transformer"]
 
 
 @dataclass(frozen=True)
-class NeuralEvolution(Result):
+class NeuralEvolution(DeprecatedNeuralFields, Result):
     """A trapezoid-rule evolution with a POVM neural state.
 
     ``times`` has ``n_steps + 1`` entries (from 0); ``expect[name]`` and ``errors[name]`` hold the observables
@@ -54,19 +55,6 @@ class NeuralEvolution(Result):
     resumed_from: int
     resources: Resources
     metadata: Metadata
-
-    @property
-    def expect_errors(self) -> dict:
-        """Deprecated name of :attr:`errors`."""
-        warn_deprecated("NeuralEvolution.expect_errors is deprecated; use .errors")
-        return self.errors
-
-    @property
-    def mode(self) -> str:
-        """Deprecated: ``"exact"`` when ``metadata.options["n_samples"]`` is None (exact enumeration), else
-        ``"sampled"``."""
-        warn_deprecated("NeuralEvolution.mode is deprecated; read metadata.options['n_samples'] (None: exact)")
-        return "exact" if self.metadata.options["n_samples"] is None else "sampled"
 
     def rows(self) -> list[dict]:
         """One row per time and observable, with its error bar."""

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qdyn.deprecation import renamed_arguments, warn_deprecated
+from qdyn.deprecation import renamed_arguments
 from qdyn.errors import check_int, check_positive
 from qdyn.open.named_observables import expectation_rows, named_e_ops
+from qdyn.open.neural.deprecated_fields import DeprecatedNeuralFields
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
 
@@ -22,7 +23,7 @@ __all__ = ["NeuralSteadyState", "steady_state_transformer"]
 
 
 @dataclass(frozen=True)
-class NeuralSteadyState(Result):
+class NeuralSteadyState(DeprecatedNeuralFields, Result):
     """A steady-state search: the observables of the kept (best) model and the loss ``|| L P ||_1`` history.
 
     ``expect`` / ``errors``: the observables and their Monte-Carlo standard errors (0 with exact enumeration).
@@ -41,19 +42,6 @@ class NeuralSteadyState(Result):
     eval_losses: np.ndarray
     resources: Resources
     metadata: Metadata = field(default_factory=Metadata)
-
-    @property
-    def expect_errors(self) -> dict:
-        """Deprecated name of :attr:`errors`."""
-        warn_deprecated("NeuralSteadyState.expect_errors is deprecated; use .errors")
-        return self.errors
-
-    @property
-    def mode(self) -> str:
-        """Deprecated: ``"exact"`` when ``metadata.options["n_samples"]`` is None (exact enumeration), else
-        ``"sampled"``."""
-        warn_deprecated("NeuralSteadyState.mode is deprecated; read metadata.options['n_samples'] (None: exact)")
-        return "exact" if self.metadata.options["n_samples"] is None else "sampled"
 
     def rows(self) -> list[dict]:
         """One row per observable, with its error bar."""
