@@ -12,13 +12,33 @@ from numbers import Real
 import numpy as np
 
 __all__ = [
+    "ConvergenceWarning",
+    "PhysicsWarning",
+    "InsufficientMemoryError",
     "MissingDependencyError",
     "require",
     "check_positive",
     "check_int",
     "check_choice",
     "check_state",
+    "check_finite",
+    "check_memory",
 ]
+
+
+class ConvergenceWarning(UserWarning):
+    """A solver stopped short of its documented tolerance; the result says ``converged=False`` and the message
+    says what to change."""
+
+
+class PhysicsWarning(UserWarning):
+    """A result violates a physical bound or assumption (an energy below a lower bound, a non-physical or
+    non-unique state); the result carries a flag saying so."""
+
+
+class InsufficientMemoryError(MemoryError):
+    """A call would need more memory than the machine has; raised before allocating, with the size and what to
+    change."""
 
 
 class MissingDependencyError(ImportError):
@@ -87,3 +107,42 @@ def check_state(psi, n_qubits: int | None = None, *, name: str = "psi", normalis
         if abs(norm - 1.0) > atol:
             raise ValueError(f"{name} must be normalised, got norm {norm:.12g}")
     return arr
+
+
+def check_finite(name: str, values) -> np.ndarray:
+    """``values`` as an array, raising ``ValueError`` naming ``name`` when it holds NaN or inf."""
+    arr = np.asarray(values)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"{name} must be numeric, got {arr.dtype}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process now (``MemAvailable`` on Linux; 16 GiB where unknown)."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return 16 * 2**30  # pragma: no cover
+
+
+def check_memory(nbytes: float, what: str, alternative: str) -> None:
+    """Raise :class:`InsufficientMemoryError` before allocating when ``nbytes`` exceeds 80 % of the available
+    memory. ``what`` names the allocation (e.g. "the 40-qubit state vector"), ``alternative`` what to do instead."""
+    limit = 0.8 * available_memory()
+    if nbytes > limit:
+        raise InsufficientMemoryError(f"{what} needs {_bytes(nbytes)} but {_bytes(limit)} is available; "
+                                      f"{alternative}")
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} PiB"  # pragma: no cover
