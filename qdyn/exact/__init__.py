@@ -3,7 +3,7 @@
 It is the reference every other engine is tested against and the fast path for emulation at scale.
 """
 
-from qdyn.exact.evolution import chebyshev_coefficients, evolve
+from qdyn.exact.evolution import PropagatorReport, chebyshev_coefficients, evolve
 from qdyn.exact.pauli_sum import PauliSum, as_pauli_sum, engine_for_device
 from qdyn.exact.spectrum import (
     Eigenpairs,
@@ -17,7 +17,7 @@ from qdyn.exact.trotter import product_formula_sequence, trotter_evolve
 
 __all__ = [
     "PauliSum", "as_pauli_sum", "engine_for_device",
-    "Eigenpairs", "ground_state", "expectation", "extreme_eigenvalues", "sector_indices",
-    "evolve", "chebyshev_coefficients",
+    "Eigenpairs", "ground_state", "expectation", "extreme_eigenvalues", "sector_indices", "spectral_bounds",
+    "evolve", "chebyshev_coefficients", "PropagatorReport",
     "trotter_evolve", "product_formula_sequence",
 ]

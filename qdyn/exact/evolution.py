@@ -7,22 +7,53 @@ With the spectrum of ``H`` inside ``[c - r, c + r]`` and ``H' = (H - c)/r``,
 (Tal-Ezer & Kosloff, J. Chem. Phys. 81, 3967 (1984)); ``T_k(H') psi`` follows the three-term recurrence, so one
 step costs one ``H psi`` per retained term (about ``r t`` plus a few dozen). The Bessel coefficients decay
 super-exponentially once ``k > r t``; the series is cut where they fall below ``tol``.
+
+Since ``|T_k(H')| <= 1`` on the spectrum, the dropped terms bound the error of one step by
+``sum_{k > cut} |a_k|`` (times ``||psi|| = 1``); :func:`evolve` with ``full_output=True`` reports the sum of these
+bounds over its steps. Steps longer than ``r dt = 500`` are split into equal sub-steps, so the coefficient array
+stays small however long ``t`` is (the cost in products with ``H`` is unchanged).
 """
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import jv
 
-from qdyn.errors import check_positive, check_state
+from qdyn.errors import ConvergenceWarning, check_int, check_positive, check_state
 from qdyn.exact.pauli_sum import PauliSum, as_pauli_sum, engine_for_device
 
-__all__ = ["evolve", "chebyshev_coefficients"]
+__all__ = ["evolve", "chebyshev_coefficients", "PropagatorReport"]
+
+_MAX_SUBSTEP = 500.0  #: largest r * dt propagated by one Chebyshev series (longer steps are split)
+MAX_MATVECS = 10**7  #: default guard on the products with H one call of evolve may take
+
+
+@dataclass(frozen=True)
+class PropagatorReport:
+    """What :func:`evolve` spent and how accurate it is.
+
+    ``error_bound`` is a rigorous bound on ``||psi_numerical(t) - exp(-iHt) psi||`` at the last time (the sum over
+    steps of the dropped Chebyshev coefficients, valid when ``bounds`` contain the spectrum), ``matvecs`` the
+    products with ``H``, ``converged`` whether ``error_bound <= 10 * tol * series`` (each series is cut where its
+    Bessel coefficients fall below ``tol``; their super-exponentially decaying tail sums to a few ``tol``).
+    """
+
+    error_bound: float
+    matvecs: int
+    series: int
+    converged: bool
+
+
+def _coefficient_count(tau: float, tol: float) -> int:
+    return int(1.5 * tau + 30 + 3 * np.log10(1.0 / tol))
 
 
 def chebyshev_coefficients(tau: float, tol: float = 1e-14) -> np.ndarray:
     """``a_k = (2 - delta_k0) (-i)^k J_k(tau)``, truncated once ``|J_k(tau)| < tol`` for ``k > tau``."""
-    kmax = int(1.5 * tau + 30 + 3 * np.log10(1.0 / tol))
+    kmax = _coefficient_count(tau, tol)
     k = np.arange(kmax + 1)
     bessel = jv(k, tau)
     above = np.nonzero((np.abs(bessel) >= tol) | (k <= tau))[0]
@@ -46,13 +77,25 @@ def _chebyshev_step(op: PauliSum, psi, center: float, radius: float, coeffs: np.
     return acc * np.exp(-1j * center * dt)
 
 
+def _tail_bound(tau: float, cut: int, tol: float) -> float:
+    """``sum_{k >= cut} 2 |J_k(tau)|``: the error bound of a series truncated at ``cut`` terms."""
+    k = np.arange(cut, max(_coefficient_count(tau, tol), cut) + 40)
+    return float(2.0 * np.sum(np.abs(jv(k, tau))))
+
+
 def evolve(H, psi, t, *, device: str = "cpu", tol: float = 1e-13, bounds: tuple[float, float] | None = None,
-           precision: str = "double"):
+           precision: str = "double", max_matvecs: int = MAX_MATVECS, progress: bool = False,
+           full_output: bool = False):
     """``exp(-i H t) psi`` for a scalar ``t > 0``, or the states at every time of a 1-D array ``t``.
 
     ``t`` as an array must be non-negative and strictly increasing; the result then has shape ``(len(t), 2**n)``.
     ``bounds`` is an interval containing the spectrum (by default a Lanczos estimate widened to be safe, see
-    :func:`qdyn.exact.spectral_bounds`). Returns numpy arrays for ``device="cpu"`` and torch tensors otherwise.
+    :func:`qdyn.exact.spectral_bounds`). Returns numpy arrays for ``device="cpu"`` and torch tensors otherwise;
+    with ``full_output=True``, ``(states, PropagatorReport)`` with the error bound of the result.
+
+    ``max_matvecs`` guards against a call that would take far longer than meant (``t = 1e9``): the number of
+    products with ``H`` is known before starting (about ``r t``), and a call needing more raises ``ValueError``
+    with the count; raise ``max_matvecs`` to go ahead. ``progress`` shows a tqdm bar over the series.
     """
     engine, dev = engine_for_device(device)
     op = as_pauli_sum(H, engine=engine, device=dev, precision=precision)
@@ -75,26 +118,56 @@ def evolve(H, psi, t, *, device: str = "cpu", tol: float = 1e-13, bounds: tuple[
         raise ValueError(f"bounds must be (lowest, highest), got {bounds}")
     center, radius = (lo + hi) / 2, max((hi - lo) / 2, 1e-300)
 
+    max_matvecs = check_int("max_matvecs", max_matvecs, minimum=1)
+    steps = np.diff(np.concatenate([[0.0], np.atleast_1d(times)]))
+    plan = []  # (dt of one series, how many series) per interval between recorded times
+    for dt in steps:
+        pieces = max(1, int(np.ceil(radius * dt / _MAX_SUBSTEP))) if dt > 0 else 0
+        plan.append((dt / max(pieces, 1), pieces))
     cache: dict[float, np.ndarray] = {}
 
-    def step(state, dt):
-        if dt == 0:
-            return state
+    def coefficients(dt):
         if dt not in cache:
             cache[dt] = chebyshev_coefficients(radius * dt, tol)
-        return _chebyshev_step(op, state, center, radius, cache[dt], dt)
+        return cache[dt]
 
+    needed = sum(pieces * (_coefficient_count(radius * dt, tol) if pieces else 0) for dt, pieces in plan)
+    if needed > max_matvecs:
+        raise ValueError(f"evolving to t = {float(np.max(times)):.6g} with spectral radius {radius:.6g} needs about "
+                         f"{needed:.3g} products with H, more than max_matvecs={max_matvecs}; shorten t or raise "
+                         "max_matvecs")
+    error = 0.0
+    matvecs = 0
+    series = sum(pieces for _, pieces in plan)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=series, desc="Chebyshev propagation")
     state = op.asarray(psi)
-    if times.ndim == 0:
-        return step(state, float(times))
     out = []
-    previous = 0.0
-    for time in times:
-        state = step(state, float(time) - previous)
-        previous = float(time)
+    for dt, pieces in plan:
+        for _ in range(pieces):
+            coeffs = coefficients(dt)
+            state = _chebyshev_step(op, state, center, radius, coeffs, dt)
+            error += _tail_bound(radius * dt, coeffs.size, tol)
+            matvecs += coeffs.size - 1
+            if bar is not None:
+                bar.update()
         out.append(state)
-    if engine == "numpy":
-        return np.stack(out)
-    import torch
+    if bar is not None:
+        bar.close()
+    if times.ndim == 0:
+        result = out[0]
+    elif engine == "numpy":
+        result = np.stack(out)
+    else:
+        import torch
 
-    return torch.stack(out)
+        result = torch.stack(out)
+    report = PropagatorReport(error_bound=error, matvecs=matvecs, series=series,
+                              converged=error <= 10 * tol * max(series, 1))
+    if not report.converged:
+        warnings.warn(f"evolve: the Chebyshev truncation error bound {error:.3g} exceeds 10 * tol per series "
+                      f"(tol={tol:g}); lower tol", ConvergenceWarning, stacklevel=2)
+    return (result, report) if full_output else result

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
+from qdyn.errors import check_memory
+
 __all__ = ["PauliSum", "as_pauli_sum"]
 
 _PARITY_CHUNK = 1 << 20
@@ -92,6 +94,10 @@ class PauliSum:
         self.op = op
         self.num_qubits = op.num_qubits
         self.dim = 2**self.num_qubits
+        n = self.num_qubits
+        # the state, the product and one dense phase vector of 2**n complex amplitudes each, before building
+        check_memory(3 * 16 * float(self.dim), f"the exact engine on {n} qubits (vectors of 2**{n} amplitudes)",
+                     "the exact engine stores full state vectors: use fewer qubits, or a circuit backend")
         self.engine = engine
         self.precision = precision
         if engine == "torch":

@@ -8,12 +8,13 @@ of a Jordan-Wigner-encoded fermion Hamiltonian, or a magnetisation sector of a s
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from qdyn.errors import check_int, check_state
+from qdyn.errors import ConvergenceWarning, check_int, check_memory, check_state
 from qdyn.exact.pauli_sum import PauliSum, as_pauli_sum, engine_for_device
 from qdyn.operators import as_pauli_op
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata, value_rows
@@ -34,6 +35,8 @@ class Eigenpairs(Result):
     method: str
     resources: Resources
     metadata: Metadata
+    converged: bool = True  #: every residual within sqrt(tol) * max(1, |E|) (see :func:`ground_state`)
+    error_kind: str = "bound"  #: the residuals bound the distance to the nearest exact eigenvalue
 
     @property
     def energy(self) -> float:
@@ -86,6 +89,11 @@ def ground_state(H, k: int = 1, *, hamming_weight: int | None = None, method: st
     ``method``: ``"dense"`` (eigh), ``"lanczos"`` (matrix-free eigsh) or ``"auto"`` (dense up to a 1024-dim
     space). ``seed`` draws the Lanczos start vector. ``device`` runs the matrix-vector products ("cpu" = numpy,
     "cuda"/"auto" = torch).
+
+    ``tol`` is ARPACK's relative accuracy of the Ritz values. The result reports the residual
+    ``r = ||H v - E v||`` of every pair (an exact eigenvalue lies within ``r`` of ``E``; the energy error is about
+    ``r^2 / gap``) and ``converged=True`` when every ``r <= sqrt(tol) * max(1, |E|)``; otherwise it warns
+    (:class:`~qdyn.errors.ConvergenceWarning`). The memory the Lanczos basis needs is checked before starting.
     """
     k = check_int("k", k, minimum=1)
     if method not in ("auto", "dense", "lanczos"):
@@ -109,6 +117,10 @@ def ground_state(H, k: int = 1, *, hamming_weight: int | None = None, method: st
             values, vectors = values[:k], vectors[:, :k]
             used = "dense"
         else:
+            itemsize = 8 if op.is_real else 16
+            basis = min(dim, max(2 * k + 1, 20)) + 4  # ARPACK's default ncv, plus work vectors
+            check_memory(basis * itemsize * float(dim), f"a Lanczos basis of {basis} vectors of dimension {dim}",
+                         "use fewer qubits or a symmetry sector (hamming_weight=)")
             v0 = rng.standard_normal(dim)
             if not op.is_real:
                 v0 = v0 + 1j * rng.standard_normal(dim)
@@ -123,8 +135,14 @@ def ground_state(H, k: int = 1, *, hamming_weight: int | None = None, method: st
             full = np.zeros((op.dim, k), dtype=complex)
             full[sector] = vectors
             vectors = full
+    values = np.asarray(values, dtype=float)
+    converged = bool(np.all(residuals <= np.sqrt(tol) * np.maximum(1.0, np.abs(values))))
+    if not converged:
+        warnings.warn(f"ground_state: Lanczos residuals up to {float(np.max(residuals)):.3g} exceed "
+                      f"sqrt(tol) * max(1, |E|) (tol={tol:g}); lower tol, or use method='dense' for small spaces",
+                      ConvergenceWarning, stacklevel=2)
     return Eigenpairs(
-        energies=np.asarray(values, dtype=float), states=np.asarray(vectors, dtype=complex),
+        energies=values, states=np.asarray(vectors, dtype=complex), converged=converged,
         residuals=residuals, method=used,
         resources=Resources(matvecs=matvec.count, wall_time=clock.elapsed),
         metadata=make_metadata(seed=recorded if used == "lanczos" else None, backend="exact",

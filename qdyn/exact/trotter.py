@@ -44,19 +44,38 @@ def product_formula_sequence(n_terms: int, order: int) -> list[tuple[int, float]
     return scaled(p) * 2 + scaled(1 - 4 * p) + scaled(p) * 2
 
 
-def trotter_evolve(H, psi, t: float, *, steps: int, order: int = 2, device: str = "cpu") -> np.ndarray:
-    """``S_order(t/steps)^steps psi`` with every Pauli exponential applied exactly."""
+MAX_EXPONENTIALS = 10**7  #: default guard on the Pauli exponentials one call may apply
+
+
+def trotter_evolve(H, psi, t: float, *, steps: int, order: int = 2, device: str = "cpu",
+                   max_exponentials: int = MAX_EXPONENTIALS, progress: bool = False) -> np.ndarray:
+    """``S_order(t/steps)^steps psi`` with every Pauli exponential applied exactly.
+
+    The call applies ``steps * len(sequence)`` Pauli exponentials, known before it starts; more than
+    ``max_exponentials`` is a ``ValueError`` giving the count (raise the guard to go ahead). ``progress`` shows a
+    tqdm bar over the steps.
+    """
     t = check_positive("t", t)
     steps = check_int("steps", steps, minimum=1)
+    max_exponentials = check_int("max_exponentials", max_exponentials, minimum=1)
     op = as_pauli_op(H)
     engine, dev = engine_for_device(device)
     psi = check_state(psi, op.num_qubits)
+    sequence = product_formula_sequence(len(op), order)
+    if steps * len(sequence) > max_exponentials:
+        raise ValueError(f"steps={steps} of the order-{order} formula over {len(op)} terms apply "
+                         f"{steps * len(sequence):.3g} Pauli exponentials, more than max_exponentials="
+                         f"{max_exponentials}; use fewer steps, a higher order, or raise max_exponentials")
     terms = [(PauliSum(SparsePauliOp(p), engine=engine, device=dev), float(c.real))
              for p, c in zip(op.paulis, op.coeffs, strict=True)]
-    sequence = product_formula_sequence(len(terms), order)
     dt = t / steps
     state = terms[0][0].asarray(psi)
-    for _ in range(steps):
+    iterator = range(steps)
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc="Trotter steps")
+    for _ in iterator:
         for j, fraction in sequence:
             pauli, coeff = terms[j]
             angle = coeff * fraction * dt
