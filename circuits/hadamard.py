@@ -18,7 +18,7 @@ from qiskit.quantum_info import Pauli, SparsePauliOp
 
 from qdyn.circuits.evolution import controlled_evolution_circuit, pauli_rotation
 from qdyn.circuits.state_prep import state_circuit
-from qdyn.errors import check_choice
+from qdyn.errors import check_choice, check_state
 
 __all__ = ["hadamard_test", "controlled_pauli"]
 
@@ -29,15 +29,18 @@ def controlled_pauli(qc: QuantumCircuit, pauli: Pauli, control: int) -> None:
     qc.p(-np.pi / 2 * (1 + pauli.phase), control)  # P = (-i)^q P0: phase (-i)^q / i on the control
 
 
-def _as_prep(ref, n: int | None = None) -> QuantumCircuit:
+def _as_prep(ref, n: int, name: str) -> QuantumCircuit:
+    """The preparation circuit of argument ``name`` on ``n`` qubits: a circuit without measurements, or a
+    normalised state vector of length ``2**n`` (checked here, before any circuit is built)."""
     if isinstance(ref, QuantumCircuit):
         if ref.num_clbits:
-            raise ValueError("a reference circuit must not measure")
+            raise ValueError(f"{name} must not measure: a preparation circuit has no classical bits")
+        if ref.num_qubits != n:
+            raise ValueError(f"{name} is a circuit on {ref.num_qubits} qubits but the Hamiltonian acts on {n}")
         return ref
-    qc = state_circuit(ref)
-    if n is not None and qc.num_qubits != n:
-        raise ValueError(f"the reference has {qc.num_qubits} qubits but the Hamiltonian acts on {n}")
-    return qc
+    if isinstance(ref, str) or not np.ndim(ref):
+        raise TypeError(f"{name} must be a state vector or a preparation circuit, got {type(ref).__name__}")
+    return state_circuit(check_state(ref, n, name=name))
 
 
 def hadamard_test(H, t: float, ref, *, ref_left=None, pauli=None, part: str = "real", steps: int | None = 1,
@@ -58,8 +61,8 @@ def hadamard_test(H, t: float, ref, *, ref_left=None, pauli=None, part: str = "r
     check_choice("part", part, ("real", "imag"))
     op = as_pauli_op(H)
     n = op.num_qubits
-    ket = _as_prep(ref, n)
-    bra = None if ref_left is None else _as_prep(ref_left, n)
+    ket = _as_prep(ref, n, "ref")
+    bra = None if ref_left is None else _as_prep(ref_left, n, "ref_left")
     anc = n
     qc = QuantumCircuit(n + 1, name=f"hadamard_{part}")
     qc.h(anc)

@@ -3,14 +3,15 @@
 Data apart from solvers::
 
     data = qdyn.krylov.acquire(H, refs, times, backend="exact")      # overlap rows s(t), h(t) + errors
-    result = qdyn.krylov.solve(data, method="vqpe", threshold="auto")  # energies, rank, cond(S), history
+    result = qdyn.krylov.solve(data, method="vqpe", threshold="auto")  # energies, error bars, rank, history
 
 References: Klymko et al., PRX Quantum 3, 020323 (2022); Shen et al., Quantum 7, 1066 (2023).
 """
 
 from qdyn.krylov.acquire import acquire
 from qdyn.krylov.data import KrylovData, krylov_matrices, time_grid
-from qdyn.krylov.solvers import METHODS, KrylovResult, auto_threshold, solve
+from qdyn.krylov.guards import auto_threshold
+from qdyn.krylov.solvers import METHODS, KrylovResult, solve
 from qdyn.krylov.timestep import bound, check_aliasing, choose_dt
 
 __all__ = [

@@ -39,14 +39,24 @@ _EXECUTIONS = ("job", "batch")  #: IBM execution modes (open-plan accounts have 
 
 
 def normalise_refs(refs, n_qubits: int) -> np.ndarray:
-    """References as a ``(R, 2**n)`` complex array; each must be a normalised state of ``n_qubits`` qubits."""
+    """References as a ``(R, 2**n)`` complex array; each must be a normalised state of ``n_qubits`` qubits, and
+    together they must be linearly independent (Gram matrix ``<phi_a|phi_b>`` with smallest eigenvalue above
+    ``1e-10``): dependent references repeat Krylov blocks and leave ``S`` exactly singular."""
     if isinstance(refs, np.ndarray) and refs.ndim == 1:
         refs = [refs]
     elif isinstance(refs, np.ndarray) and refs.ndim == 2:
         refs = list(refs)
     elif not isinstance(refs, list | tuple) or len(refs) == 0:
         raise TypeError("refs must be a state vector, a list of state vectors or a (R, 2**n) array")
-    return np.stack([check_state(r, n_qubits, name=f"refs[{i}]") for i, r in enumerate(refs)])
+    refs = np.stack([check_state(r, n_qubits, name=f"refs[{i}]") for i, r in enumerate(refs)])
+    if refs.shape[0] > 1:
+        lam, vecs = np.linalg.eigh(refs.conj() @ refs.T)
+        if lam[0] < 1e-10:
+            involved = np.flatnonzero(np.abs(vecs[:, 0]) > 1e-6).tolist()
+            raise ValueError(f"refs must be linearly independent: refs{involved} are linearly dependent (smallest "
+                             f"eigenvalue of their Gram matrix <phi_a|phi_b> is {lam[0]:.2g}); drop the repeated "
+                             "references")
+    return refs
 
 
 def normalise_trotter(trotter) -> dict | None:

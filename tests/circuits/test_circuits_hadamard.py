@@ -49,3 +49,33 @@ def test_observable_and_bad_input():
         hadamard_test(models.tfim(3), 0.2, states.plus_state(2))
     with pytest.raises(ValueError, match="pauli"):
         hadamard_test(models.tfim(3), 0.2, states.plus_state(3), pauli="XX")
+
+
+@pytest.mark.parametrize("bad, error, match", [
+    (states.plus_state(4), ValueError, r"ref has length 16 but the operator acts on 3 qubits"),
+    (np.ones(6) / np.sqrt(6), ValueError, "ref must have length 2\\*\\*n"),
+    (np.full(8, np.nan), ValueError, "ref contains NaN"),
+    (np.ones(8), ValueError, "ref must be normalised"),
+    ("plus", TypeError, "ref must be a state vector or a preparation circuit"),
+])
+def test_wrong_reference_fails_at_the_door(bad, error, match):
+    # checked before any circuit is built: the message names the argument, not a Qiskit internal
+    with pytest.raises(error, match=match):
+        hadamard_test(models.tfim(3), 0.2, bad)
+
+
+def test_wrong_size_reference_circuits_fail_at_the_door():
+    from qiskit import QuantumCircuit
+
+    psi = states.plus_state(3)
+    for n in (2, 4):
+        with pytest.raises(ValueError, match=f"ref is a circuit on {n} qubits but the Hamiltonian acts on 3"):
+            hadamard_test(models.tfim(3), 0.2, QuantumCircuit(n))
+        with pytest.raises(ValueError, match=f"ref_left is a circuit on {n} qubits"):
+            hadamard_test(models.tfim(3), 0.2, psi, ref_left=QuantumCircuit(n))
+    with pytest.raises(ValueError, match="ref_left has length 4"):
+        hadamard_test(models.tfim(3), 0.2, psi, ref_left=states.plus_state(2))
+    measuring = QuantumCircuit(3, 1)
+    measuring.measure(0, 0)
+    with pytest.raises(ValueError, match="must not measure"):
+        hadamard_test(models.tfim(3), 0.2, measuring)

@@ -54,7 +54,8 @@ def test_h2_on_aer_with_shots_reaches_chemical_accuracy(h2):
     result = kr.solve(data, "uvqpe", seed=1)
     # 1e5 shots: phase noise ~3e-3/dt ~ 1e-3 Ha at most; Trotter error of 4 Strang steps per dt ~ 5e-4 Ha
     assert abs(result.energy - e_fci) < CHEMICAL_ACCURACY
-    assert result.energy_err is not None and result.energy_err < CHEMICAL_ACCURACY
+    # the bar holds the bootstrap and the change from K = 1 to K = 2 (three lags): a few mHa, covering the error
+    assert result.error_kind == "statistical" and abs(result.energy - e_fci) <= 2 * result.energy_err < 1e-2
 
 
 def test_fake_device_overlaps_within_error_bars():

@@ -97,6 +97,8 @@ def test_data_records_resources_and_seed():
     ([0.0], "K >= 2"),
     ([0.1, 0.2, 0.3], "start at 0"),
     ([0.0, 0.1, 0.3], "uniform"),
+    ([0.0, np.nan, 0.2], "finite"),
+    ([0.0, 0.1, np.inf], "finite"),
 ])
 def test_bad_time_grids(times, match):
     with pytest.raises(ValueError, match=match):
@@ -112,6 +114,8 @@ def test_bad_references_and_options():
         kr.acquire(H, states.plus_state(2), grid)
     with pytest.raises(TypeError, match="refs"):
         kr.acquire(H, "plus", grid)
+    with pytest.raises(ValueError, match=r"refs\[1\] contains NaN"):
+        kr.acquire(H, [states.plus_state(3), np.full(8, np.nan)], grid)
     with pytest.raises(ValueError, match="shots"):
         kr.acquire(H, states.plus_state(3), grid, backend="shots")
     with pytest.raises(ValueError, match="trotter"):
