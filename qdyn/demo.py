@@ -100,7 +100,7 @@ def _comparisons(quick: bool):
     # working points: the TFIM ring at n = 8 (where dynamical cooling's exact method takes seconds), the chain
     # with the transformer in exact enumeration (Levenberg-Marquardt per step), the finite well
     n = 8
-    eigen = compare.eigen_problem(models.tfim(n), refs=plus_state(n), n_times=20, seed=0, name=f"TFIM ring n={n}")
+    eigen = compare.eigen_problem(models.tfim(n), refs=plus_state(n), n_times=40, seed=0, name=f"TFIM ring n={n}")
     eigen_options = {"cooling": {"steps": 120, "lam": 0.25}}
 
     def eigen_figure(runs, path):
