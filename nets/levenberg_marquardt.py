@@ -143,6 +143,15 @@ class LevenbergMarquardt:
             self.converged = True
         return self.loss
 
+    def state_dict(self) -> dict:
+        """The damping, the loss history and the convergence flag (plain numbers, for a checkpoint); the
+        parameters themselves live in the module."""
+        return {"lam": self._lam, "losses": list(self.losses), "converged": self.converged}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned, on an instance built over the module's restored parameters."""
+        self._lam, self.losses, self.converged = state["lam"], list(state["losses"]), bool(state["converged"])
+
     def run(self, max_iter: int, tol: float = 0.0) -> list[float]:
         """Up to ``max_iter`` iterations, stopping at convergence or once ``||r||_1 <= tol``; returns
         :attr:`losses`."""

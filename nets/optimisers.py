@@ -6,7 +6,8 @@
   chunks).
 * :func:`minimise` - takes optimiser steps, scores the parameters every few steps with a separate, more accurate
   loss, and leaves the module with the best-scored parameters (the step may be Adam, a Levenberg-Marquardt
-  iteration of :mod:`qdyn.nets.levenberg_marquardt`, or anything else returning a loss).
+  iteration of :mod:`qdyn.nets.levenberg_marquardt`, or anything else returning a loss). Its loop state can be
+  saved before every score and resumed, so a checkpointed run continues with the numbers of an uninterrupted one.
 
 Nothing here knows what the loss means: callers pass closures.
 """
@@ -51,6 +52,15 @@ class Adam:
         self._scheduler.step()
         return value
 
+    def state_dict(self) -> dict:
+        """The moments and the learning-rate schedule (tensors and plain numbers, for a checkpoint)."""
+        return {"optimiser": self._optimiser.state_dict(), "scheduler": self._scheduler.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned."""
+        self._optimiser.load_state_dict(state["optimiser"])
+        self._scheduler.load_state_dict(state["scheduler"])
+
 
 @dataclass(frozen=True)
 class Minimisation:
@@ -67,9 +77,13 @@ class Minimisation:
     best_iteration: int
 
 
+_LOOP_KEYS = ("losses", "eval_iterations", "eval_losses", "eval_errors", "best_loss", "best_error", "best_iteration",
+              "best_parameters", "taken")
+
+
 def minimise(module, step: Callable[[], float], evaluate: Callable[[], tuple[float, float]], *, iterations: int,
              eval_every: int | None = 1, tol: float = 0.0, converged: Callable[[], bool] | None = None,
-             bar=None) -> Minimisation:
+             bar=None, save: Callable[[dict], None] | None = None, resume: dict | None = None) -> Minimisation:
     """Optimise ``module`` by calling ``step()`` up to ``iterations`` times and keep its best-scored parameters.
 
     ``evaluate()`` returns ``(value, error)``, the accurate loss of the current parameters with its standard
@@ -78,13 +92,31 @@ def minimise(module, step: Callable[[], float], evaluate: Callable[[], tuple[flo
     early once a score is at most ``tol``, or when ``converged()`` turns true (then the parameters are scored
     once more). ``bar`` (e.g. :func:`qdyn.nets.training.progress_bar`) is advanced once per step and shows the
     best score.
+
+    Checkpoints: ``save(loop)`` is called after every step that the next score follows (every ``eval_every``-th
+    step, and the last), with the loop's state ``loop`` (plain numbers, lists and tensors); the caller stores it
+    with the module's parameters and its own state (optimiser moments, random streams). ``resume=loop``
+    continues from such a state, with the module and the caller's state already restored: the run then gives
+    the numbers of an uninterrupted one.
     """
     iterations = check_int("iterations", iterations, minimum=0)
     if eval_every is not None:
         eval_every = check_int("eval_every", eval_every, minimum=1)
-    losses, eval_iterations, eval_losses, eval_errors = [], [], [], []
-    best_loss, best_error, best_iteration, best_parameters = math.inf, math.nan, -1, None
-    taken = 0
+    if resume is None:
+        losses, eval_iterations, eval_losses, eval_errors = [], [], [], []
+        best_loss, best_error, best_iteration, best_parameters = math.inf, math.nan, -1, None
+        taken = 0
+    else:
+        missing = [k for k in _LOOP_KEYS if k not in resume]
+        if missing:
+            raise ValueError(f"resume lacks the loop state {missing}")
+        losses, eval_iterations, eval_losses, eval_errors = (list(resume[k]) for k in _LOOP_KEYS[:4])
+        best_loss, best_error, best_iteration = resume["best_loss"], resume["best_error"], resume["best_iteration"]
+        best_parameters, taken = resume["best_parameters"], check_int("taken", resume["taken"], minimum=0)
+        if taken > iterations:
+            raise ValueError(f"the loop state has taken {taken} steps, more than iterations={iterations}")
+        if bar is not None:
+            bar.update(taken)
     while True:
         last = taken == iterations or (converged is not None and converged())
         if last or (eval_every is not None and taken % eval_every == 0):
@@ -105,6 +137,10 @@ def minimise(module, step: Callable[[], float], evaluate: Callable[[], tuple[flo
         taken += 1
         if bar is not None:
             bar.update(1)
+        if save is not None and (taken == iterations or (eval_every is not None and taken % eval_every == 0)):
+            save({"losses": losses, "eval_iterations": eval_iterations, "eval_losses": eval_losses,
+                  "eval_errors": eval_errors, "best_loss": best_loss, "best_error": best_error,
+                  "best_iteration": best_iteration, "best_parameters": best_parameters, "taken": taken})
     module.load_state_dict(best_parameters)
     return Minimisation(losses=losses, eval_iterations=eval_iterations, eval_losses=eval_losses,
                         eval_errors=eval_errors, best_loss=best_loss, best_error=best_error,

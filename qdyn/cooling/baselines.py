@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from qdyn.cooling.accounting import expected_queries, propagator_degree
+from qdyn.cooling.accounting import check_success_probabilities, expected_queries, propagator_degree
 from qdyn.cooling.problems import default_perturbation, spectral_normalisation
 from qdyn.cooling.result import CoolingResult
 from qdyn.errors import check_int, check_positive, check_state
@@ -71,6 +71,7 @@ class _Problem:
         nan = np.full(energies.size, np.nan)
         q_h, q_v = np.asarray(q_h, dtype=np.int64), np.asarray(q_v, dtype=np.int64)
         probs = np.asarray(probs, dtype=float)
+        low = check_success_probabilities(probs, method)
         return CoolingResult(
             method=method, state=states_obs[0], energy=float(energies[-1]), fidelity=float(fids[-1]),
             ground_energy=float(self.norm.denormalise(self.energies[0])), energies=energies, fidelities=fids,
@@ -79,7 +80,7 @@ class _Problem:
             total_queries_h=int(q_h.sum()), total_queries_v=int(q_v.sum()),
             resources=Resources(queries=expected_queries(q_h + q_v, probs), wall_time=wall),
             metadata=make_metadata(backend="exact", method=method, shift=self.norm.shift, scale=self.norm.scale,
-                                   **meta_options))
+                                   **meta_options), low_success_probability=low)
 
 
 def adiabatic(H, V=None, psi0=None, *, total_time: float = 100.0, steps: int = 100,

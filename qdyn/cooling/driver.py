@@ -46,7 +46,7 @@ import inspect
 
 import numpy as np
 
-from qdyn.cooling.accounting import expected_queries, propagator_degree
+from qdyn.cooling.accounting import check_success_probabilities, expected_queries, propagator_degree
 from qdyn.cooling.classical_steps import DenseSpectrum, ExactStep, PolyStep
 from qdyn.cooling.problems import SpectralNormalisation, default_perturbation, random_field, spectral_normalisation
 from qdyn.cooling.result import CoolingResult
@@ -316,6 +316,7 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
                 states.append(psi)
         counts = stepper.gate_counts(*largest[1]) if method == "circuit" else None
 
+    low = check_success_probabilities(probs, f"cool(method={method!r})")
     route = stepper.route if method == "circuit" else None
     if route in ("gqsp", "qetu"):  # their H-oracle is the time evolution
         evolutions, queries = expected_queries(q_h, probs), expected_queries(q_v, probs)
@@ -339,4 +340,5 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
         mus=np.concatenate([[np.nan], norm.denormalise(mus)]), lams=np.concatenate([[np.nan], lams]),
         times=np.concatenate([[0.0], times]), queries_h=q_h, queries_v=q_v, wall_times=walls,
         success_probabilities=probs, total_queries_h=int(q_h.sum()), total_queries_v=int(q_v.sum()),
-        resources=resources, metadata=meta, states=None if states is None else np.array(states))
+        resources=resources, metadata=meta, states=None if states is None else np.array(states),
+        low_success_probability=low)

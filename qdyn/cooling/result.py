@@ -20,7 +20,9 @@ class CoolingResult(Result):
     is in the metadata). ``queries_h`` counts queries to the Hamiltonian oracle (block encoding of ``H``, or
     ``e^{-i tau H}``) spent by one attempt of each step, ``queries_v`` queries to the perturbation ``V``;
     ``success_probabilities`` are post-selection probabilities (1 where nothing is post-selected), and
-    ``resources.queries`` includes the repetitions they imply. ``fidelities`` are ``|<E_0|psi>|^2`` (NaN when no
+    ``resources.queries`` includes the repetitions they imply; ``low_success_probability`` flags a run with a
+    step below :data:`qdyn.cooling.accounting.MIN_SUCCESS_PROBABILITY` (1e-12), which also warned
+    :class:`qdyn.errors.PhysicsWarning`. ``fidelities`` are ``|<E_0|psi>|^2`` (NaN when no
     exact ground state was computed), ``weights_below`` the weight of the state on eigenvalues below ``mu`` (NaN
     where not defined).
     """
@@ -45,6 +47,7 @@ class CoolingResult(Result):
     resources: Resources
     metadata: Metadata
     states: np.ndarray | None = None  #: the state after every step (entry 0: the initial one), if recorded
+    low_success_probability: bool = False  #: a post-selection probability fell below 1e-12
 
     @property
     def energy_error(self) -> float:

@@ -17,7 +17,10 @@ amplitude damping relaxes towards ``|1>`` (``<Z> -> -1``). Qubit order is qdyn's
   Monte-Carlo error bars;
 * the front doors :func:`evolve` (-> :class:`OpenEvolution`) and :func:`steady_state` (-> :class:`OpenSteadyState`)
   with ``method="liouvillian" | "qutip" | "povm" | "transformer"``, observables ``e_ops`` (default
-  :func:`site_average_paulis`).
+  :func:`site_average_paulis`). Every value comes with an error of a stated kind (``error_kind``); steady states
+  are checked unique (else ``ValueError``) and physical (else ``PhysicsWarning`` and ``physical=False``) with a
+  residual and a distance bound (:mod:`qdyn.open.stationarity`); the transformer drivers' checkpoints record
+  the fingerprint of their problem (:mod:`qdyn.open.neural.fingerprint`) and refuse another's.
 """
 
 from qdyn.open.density import as_density_matrix, expectation, purity

@@ -6,8 +6,8 @@ observables recorded at ``times`` (in the units of ``1/H``):
 ============== =========================================================================== ===================
 method          engine                                                                       error bars
 ============== =========================================================================== ===================
-"liouvillian"   the vectorised Liouvillian propagator (:func:`qdyn.open.evolve_density`;     0
-                options ``device``, ``tol``, ``precision``)
+"liouvillian"   the vectorised Liouvillian propagator (:func:`qdyn.open.evolve_density`;     truncation and
+                options ``device``, ``tol``, ``precision``)                                  rounding estimate
 "qutip"         ``qutip.mesolve`` (:func:`qdyn.open.qutip_mesolve`; options ``atol``,        0
                 ``rtol``, ``integrator``, ``nsteps``)
 "povm"          the full POVM distribution (:func:`qdyn.open.evolve_povm`; options ``povm``,  0
@@ -36,8 +36,12 @@ __all__ = ["OpenEvolution", "evolve"]
 class OpenEvolution(Result):
     """Open-system dynamics from any method of :func:`evolve`.
 
-    ``expect[name]`` / ``errors[name]``: ``<O>(t)`` at ``times`` and its standard error (0 for the exact
-    methods, Monte-Carlo error bars for the transformer); ``states``: the density matrices ``(len(times), 2^n,
+    ``expect[name]`` / ``errors[name]``: ``<O>(t)`` at ``times`` and its error of kind ``error_kind``:
+    ``"estimate"`` for the Liouvillian propagator (``||vec(O)||_1`` times its estimate of the largest error of
+    an entry of ``rho(t)``, :class:`~qdyn.open.DensityEvolution`), ``"statistical"`` (1-sigma Monte-Carlo bars
+    of the network's values) for the transformer, ``None`` (errors 0: no estimate) for QuTiP and the POVM
+    engine; ``converged``: the Liouvillian propagator met its ``tol`` (always True for the others);
+    ``states``: the density matrices ``(len(times), 2^n,
     2^n)`` (qdyn qubit order) when ``store_states``, else ``None``; ``metadata.options["method"]`` names the
     method; ``details`` is the engine's own result (:class:`~qdyn.open.DensityEvolution`,
     :class:`~qdyn.open.POVMEvolution` or :class:`~qdyn.open.NeuralEvolution`) with its diagnostics (purity,
@@ -51,6 +55,8 @@ class OpenEvolution(Result):
     resources: Resources
     metadata: Metadata
     details: Result
+    error_kind: str | None = None
+    converged: bool = True
 
     def rows(self) -> list[dict]:
         """One row per time and observable: ``time, observable, value, error, reference``."""
@@ -62,21 +68,26 @@ def _named(values, ops: dict) -> dict:
     return {name: np.asarray(values[k]) for k, name in enumerate(ops)}
 
 
-def _exact(result, ops: dict, method: str, states) -> OpenEvolution:
-    """An :class:`OpenEvolution` from an exact engine's ``(n_ops, n_times)`` expectation array."""
+def _exact(result, ops: dict, method: str, states, errors: dict | None = None, **fields) -> OpenEvolution:
+    """An :class:`OpenEvolution` from an exact engine's ``(n_ops, n_times)`` expectation array (errors 0 unless
+    given)."""
     expect = _named(result.expect, ops)
-    return OpenEvolution(times=result.times, expect=expect, errors={k: np.zeros(v.shape) for k, v in expect.items()},
-                         states=states, resources=result.resources,
-                         metadata=with_method(result.metadata, method), details=result)
+    errors = errors if errors is not None else {k: np.zeros(v.shape) for k, v in expect.items()}
+    return OpenEvolution(times=result.times, expect=expect, errors=errors, states=states, resources=result.resources,
+                         metadata=with_method(result.metadata, method), details=result, **fields)
 
 
 def _liouvillian(lindbladian, rho0, times, ops, *, store_states, seed, progress, device="cpu", tol=1e-12,
                  precision="double"):
-    from qdyn.open.liouvillian import evolve_density
+    from qdyn.open.liouvillian import evolve_density, vectorised_observables
 
     result = evolve_density(lindbladian, initial_density(rho0, lindbladian.num_qubits), times, list(ops.values()),
                             device=device, tol=tol, precision=precision, store_states=store_states, progress=progress)
-    return _exact(result, ops, "liouvillian", result.states)
+    rows, _ = vectorised_observables(list(ops.values()), lindbladian.num_qubits)
+    weights = np.asarray(abs(rows).sum(axis=1)).reshape(-1)  # |Tr[O D]| <= ||vec(O)||_1 max|D_ij|
+    errors = {k: weights[i] * result.error_estimate for i, k in enumerate(ops)}
+    return _exact(result, ops, "liouvillian", result.states, errors, error_kind="estimate",
+                  converged=result.converged)
 
 
 def _qutip(lindbladian, rho0, times, ops, *, store_states, seed, progress, atol=1e-10, rtol=1e-10,
@@ -134,7 +145,8 @@ def _transformer(lindbladian, rho0, times, ops, *, store_states, seed, progress,
     return OpenEvolution(times=times, expect={k: v[index] for k, v in result.expect.items()},
                          errors={k: v[index] for k, v in result.errors.items()},
                          states=np.stack(states)[index] if store_states else None, resources=result.resources,
-                         metadata=with_method(result.metadata, "transformer"), details=result)
+                         metadata=with_method(result.metadata, "transformer"), details=result,
+                         error_kind="statistical")
 
 
 _METHODS = {"liouvillian": _liouvillian, "qutip": _qutip, "povm": _povm, "transformer": _transformer}

@@ -38,6 +38,8 @@ __all__ = [
     "evolve_density",
     "liouvillian_matrix",
     "steady_state_density",
+    "steady_state_system",
+    "vectorised_observables",
 ]
 
 _MAX_DEGREE = 55
@@ -107,6 +109,9 @@ class DensityEvolution(Result):
 
     ``expect[k, i] = Tr[O_k rho(t_i)]`` (real when every ``O_k`` is Hermitian); ``states`` has shape
     ``(len(times), 2^n, 2^n)`` in qdyn qubit order, or is ``None`` unless ``store_states=True``.
+    ``error_estimate[i]`` (the Liouvillian propagator; ``None`` for QuTiP) estimates the largest error of an
+    entry of ``rho(t_i)`` (kind "estimate", :meth:`Liouvillian.propagate`), so ``|<O_k> - exact| <~
+    ||vec(O_k)||_1 error_estimate[i]``; ``converged`` says whether every step met the propagator's ``tol``.
     """
 
     times: np.ndarray
@@ -116,6 +121,9 @@ class DensityEvolution(Result):
     states: np.ndarray | None
     resources: Resources
     metadata: Metadata
+    error_estimate: np.ndarray | None = None
+    tol: float = math.nan
+    converged: bool = True
 
     def rows(self) -> list[dict]:
         """One row per time and observable (observables named by their position in ``e_ops``)."""
@@ -143,6 +151,8 @@ class Liouvillian:
         self.dim = 4**self.num_qubits
         self.engine, self.device = engine_for_device(device)
         self.precision = precision
+        #: machine epsilon of the precision
+        self.eps = float(np.finfo(np.complex128 if precision == "double" else np.complex64).eps)
         matrix = liouvillian_matrix(lindbladian)
         self.nnz = int(matrix.nnz)
         self.shift = complex(matrix.diagonal().sum()) / self.dim
@@ -194,25 +204,46 @@ class Liouvillian:
         return self.matrix @ v
 
     # propagation ---------------------------------------------------------------------------------------
-    def propagate(self, v, dt: float, tol: float = 1e-12) -> tuple[object, int]:
-        """``(exp(L dt) v, matvecs)`` by the scaled Taylor scheme of the module docstring."""
+    def propagate(self, v, dt: float, tol: float = 1e-12) -> tuple[object, int, float, bool]:
+        """``(exp(L dt) v, matvecs, error, met)`` by the scaled Taylor scheme of the module docstring.
+
+        ``error`` estimates ``max_i |(exp(L dt) v)_i - result_i|`` as the sum over sub-steps of the truncation
+        (the last term kept when the series stopped early, the tail of a series whose terms shrink; else the
+        rigorous remainder ``theta^{m+1} e^theta / (m+1)! ||v||_1``) and the rounding of the terms summed
+        (``(j + 1) eps max|acc|``, ``eps`` of the precision), each scaled by ``|e^{mu h}|`` (errors already made
+        are taken as not amplified, as by a contractive evolution). ``met``: the rounding of every sub-step
+        stayed within ``tol`` times its largest entry (the truncation meets ``tol`` by construction).
+        """
         s, m = _taylor_plan(self.norm1 * dt, tol)
-        h = dt / s
+        h = float(dt) / s  # a Python float: a numpy float64 would promote single-precision vectors to double
         eta = complex(np.exp(self.shift * h))
-        matvecs = 0
+        theta = self.norm1 * h
+        eps = self.eps
+        matvecs, error, met = 0, 0.0, True
         for _ in range(s):
             acc, term = v, v
             prev_size = math.inf
+            size, terms, early = 0.0, 0, False
             for j in range(1, m + 1):
                 term = (h / j) * (self.matrix @ term - self.shift * term)
                 matvecs += 1
+                terms = j
                 acc = acc + term
                 size = float(abs(term).max())
                 if size + prev_size <= tol * float(abs(acc).max()):
+                    early = True
                     break
                 prev_size = size
+            scale = float(abs(acc).max())
+            truncation = size
+            if not early and theta > 0:
+                remainder = math.exp((m + 1) * math.log(theta) + theta - math.lgamma(m + 2))
+                truncation = min(size, remainder * float(abs(v).sum()))
+            rounding = (terms + 1) * eps * scale
+            met = met and rounding <= tol * scale
+            error += abs(eta) * (truncation + rounding)
             v = eta * acc
-        return v, matvecs
+        return v, matvecs, error, met
 
     def evolve(self, rho0, times, e_ops=(), *, tol: float = 1e-12, store_states: bool = False,
                progress: bool = False) -> DensityEvolution:
@@ -221,11 +252,17 @@ class Liouvillian:
         ``rho0``: state vector or density matrix (see :func:`qdyn.open.density.as_density_matrix`); ``e_ops``:
         operators whose expectation values are recorded; ``tol``: local truncation tolerance of the Taylor
         series relative to the state (the result is accurate to about ``tol`` times the number of sub-steps).
+
+        The result's ``error_estimate[i]`` estimates the largest error of an entry of ``rho(t_i)`` (truncation and
+        rounding, accumulated over the sub-steps, :meth:`propagate`, and in single precision the rounding of
+        ``rho0``); ``converged`` is whether every sub-step met
+        ``tol``, and a :class:`qdyn.errors.ConvergenceWarning` says what to change when one did not (rounding
+        above ``tol``: single precision, or ``tol`` below double precision's reach).
         """
         check_positive("tol", tol)
         t = check_times(times)
         rho = as_density_matrix(rho0, self.num_qubits)
-        ops, hermitian = _vectorised_observables(e_ops, self.num_qubits)
+        ops, hermitian = vectorised_observables(e_ops, self.num_qubits)
         ops_engine = self._to_engine(ops) if ops.shape[0] else None
         d = 2**self.num_qubits
         diag_index = np.arange(d) * (d + 1)
@@ -236,7 +273,10 @@ class Liouvillian:
         state = self.asarray(rho.reshape(-1))
         expect = np.zeros((ops.shape[0], t.size), dtype=complex)
         pur, trace, states = np.zeros(t.size), np.zeros(t.size), []
-        matvecs, previous = 0, 0.0
+        # the state's rounding to the engine's precision (none in double precision: rho0 is given in double)
+        error = 0.0 if self.precision == "double" else 0.5 * self.eps * float(np.max(np.abs(rho)))
+        matvecs, previous, met = 0, 0.0, True
+        errors = np.zeros(t.size)
         iterator = range(t.size)
         if progress:
             from tqdm.auto import tqdm
@@ -245,24 +285,33 @@ class Liouvillian:
         with Stopwatch() as watch:
             for i in iterator:
                 if t[i] > previous:
-                    state, used = self.propagate(state, t[i] - previous, tol)
+                    state, used, local, local_met = self.propagate(state, t[i] - previous, tol)
                     matvecs += used
+                    error, met = error + local, met and local_met
                 previous = t[i]
+                errors[i] = error
                 if ops_engine is not None:
                     expect[:, i] = self._to_numpy(ops_engine @ state)
                 pur[i] = float((abs(state) ** 2).sum())  # Tr rho^2 = sum_ij |rho_ij|^2, on the engine's device
                 trace[i] = float(state[diag_index].sum().real)
                 if store_states:
                     states.append(self._to_numpy(state).reshape(d, d).copy())
+        if not met:
+            from qdyn.errors import ConvergenceWarning
+
+            warnings.warn(f"the Liouvillian propagator cannot meet tol={tol:g}: rounding in {self.precision} "
+                          f"precision exceeds it (estimated error {error:.2g} at t={t[-1]:g}; single precision "
+                          "reaches about 1e-6, double about 1e-14): use precision='double' or a larger tol",
+                          ConvergenceWarning, stacklevel=3)
         return DensityEvolution(
             times=t, expect=expect.real if hermitian else expect, purity=pur, trace=trace,
-            states=np.stack(states) if store_states else None,
+            states=np.stack(states) if store_states else None, error_estimate=errors, tol=tol, converged=met,
             resources=Resources(matvecs=matvecs, wall_time=watch.elapsed),
             metadata=make_metadata(backend=f"exact-liouvillian-{self.engine}", device=self.device, tol=tol,
                                    precision=self.precision, nnz=self.nnz))
 
 
-def _vectorised_observables(e_ops, n: int) -> tuple[sp.csr_matrix, bool]:
+def vectorised_observables(e_ops, n: int) -> tuple[sp.csr_matrix, bool]:
     """Rows ``vec(O^T)`` so that ``Tr[O rho] = vec(O^T) . vec(rho)`` (row-major), and whether all are Hermitian."""
     from qdyn.operators import as_matrix, is_hermitian
 
@@ -286,22 +335,29 @@ def evolve_density(lindbladian: Lindbladian, rho0, times, e_ops=(), *, device: s
         rho0, times, e_ops, tol=tol, store_states=store_states, progress=progress)
 
 
-def steady_state_density(lindbladian: Lindbladian) -> np.ndarray:
-    """The steady state ``L rho = 0, Tr rho = 1`` by a sparse LU solve (assumes it is unique).
+def steady_state_system(lindbladian: Lindbladian):
+    """The bordered system of the Liouvillian with the trace (:class:`qdyn.open.stationarity.BorderedGenerator`):
+    the row of ``d rho_00/dt`` is replaced by ``Tr rho = 1``. ``ValueError`` when the steady state is not unique."""
+    from qdyn.open.stationarity import BorderedGenerator
 
-    The row of ``d rho_00/dt`` is replaced by the trace condition (the diagonal rows are linearly dependent
-    because ``L`` preserves the trace); the result is Hermitised.
-    """
-    matrix = liouvillian_matrix(lindbladian).tolil()
     d = 2**lindbladian.num_qubits
-    trace_row = np.zeros(d * d, dtype=complex)
-    trace_row[np.arange(d) * (d + 1)] = 1.0
-    matrix[0, :] = trace_row
-    rhs = np.zeros(d * d, dtype=complex)
-    rhs[0] = 1.0
-    from scipy.sparse.linalg import spsolve
+    trace = np.zeros(d * d)
+    trace[np.arange(d) * (d + 1)] = 1.0
+    return BorderedGenerator(liouvillian_matrix(lindbladian), trace, what="the Liouvillian")
 
-    rho = spsolve(matrix.tocsc(), rhs).reshape(d, d)
-    if not np.all(np.isfinite(rho)):
-        raise ValueError("the Liouvillian has no unique steady state (singular system)")
-    return 0.5 * (rho + rho.conj().T)
+
+def steady_state_density(lindbladian: Lindbladian) -> np.ndarray:
+    """The steady state ``L rho = 0``, ``Tr rho = 1`` by a direct solve of the bordered system (Hermitised).
+
+    Checked before it is returned: ``ValueError`` when the steady state is not unique (the null space of ``L``
+    has dimension > 1, e.g. no dissipation), :class:`qdyn.errors.PhysicsWarning` when ``rho`` has an eigenvalue
+    below ``-1e-8`` (:mod:`qdyn.open.stationarity`). :func:`qdyn.open.steady_state` also reports the residual
+    ``||L rho||`` and a bound on the distance to the exact steady state.
+    """
+    from qdyn.open.stationarity import check_physical
+
+    d = 2**lindbladian.num_qubits
+    rho = steady_state_system(lindbladian).solve().reshape(d, d)
+    rho = 0.5 * (rho + rho.conj().T)
+    check_physical(rho)
+    return rho

@@ -4,7 +4,8 @@
   ``(1 - tau/2 L) P(t + tau) = (1 + tau/2 L) P(t)``, one sparse LU factorisation reused for every step.
 * Adaptive ODE integration of ``dP/dt = L P`` with ``scipy.integrate.solve_ivp`` (``DOP853`` by default).
 * Steady state: the null vector of ``L`` with ``sum_a P(a) = 1`` (the row of outcome 0 is replaced by the
-  normalisation, legitimate because the rows of ``L`` sum to the zero row).
+  normalisation, legitimate because the rows of ``L`` sum to the zero row), checked unique and physical
+  (:mod:`qdyn.open.stationarity`).
 * Physicality: reconstruct ``rho = sum_a P(a) N^a`` and report its trace and smallest eigenvalue.
 """
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu, spsolve
+from scipy.sparse.linalg import splu
 
 from qdyn.deprecation import renamed_arguments
 from qdyn.errors import check_choice, check_positive
@@ -23,7 +24,7 @@ from qdyn.open.povm import check_distribution
 from qdyn.open.povm_lindbladian import POVMLindbladian
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata, series_rows
 
-__all__ = ["POVMEvolution", "Physicality", "evolve_povm", "physicality", "povm_steady_state"]
+__all__ = ["POVMEvolution", "Physicality", "evolve_povm", "physicality", "povm_steady_state", "povm_steady_system"]
 
 #: Largest register for the dense physicality check (a ``2^n x 2^n`` eigenvalue problem).
 MAX_PHYSICALITY_QUBITS = 10
@@ -112,17 +113,31 @@ def evolve_povm(generator: POVMLindbladian, P0, times, e_ops=(), *, method: str 
         metadata=make_metadata(backend="exact-povm", device="cpu", method=method, povm=gen.povm.name, **options))
 
 
-def povm_steady_state(generator: POVMLindbladian) -> np.ndarray:
-    """The steady distribution: ``L P = 0``, ``sum_a P(a) = 1`` (sparse LU; assumes a unique steady state)."""
+def povm_steady_system(generator: POVMLindbladian):
+    """The bordered system of the POVM-space generator with ``sum_a P(a) = 1`` in the row of outcome 0
+    (:class:`qdyn.open.stationarity.BorderedGenerator`); ``ValueError`` when the steady state is not unique."""
+    from qdyn.open.stationarity import BorderedGenerator
+
     gen = _operator(generator)
-    L = gen.matrix().tolil()
-    size = L.shape[0]
-    L[0, :] = np.ones(size)
-    rhs = np.zeros(size)
-    rhs[0] = 1.0
-    P = spsolve(L.tocsc(), rhs)
-    if not np.all(np.isfinite(P)):
-        raise ValueError("the POVM-space generator has no unique steady state (singular system)")
+    return BorderedGenerator(gen.matrix(), np.ones(4**gen.num_qubits), what="the POVM-space generator")
+
+
+def povm_steady_state(generator: POVMLindbladian) -> np.ndarray:
+    """The steady distribution: ``L P = 0``, ``sum_a P(a) = 1``, by a direct solve of the bordered system.
+
+    Checked before it is returned: ``ValueError`` when the steady state is not unique (the null space of ``L``
+    has dimension > 1, e.g. no dissipation); :class:`qdyn.errors.PhysicsWarning` when the density matrix
+    ``rho = sum_a P(a) N^a`` has an eigenvalue below ``-1e-8`` (checked up to 10 qubits;
+    :mod:`qdyn.open.stationarity`). :func:`qdyn.open.steady_state` with ``method="povm"`` also reports the
+    residual and a bound on the distance to the exact steady state.
+    """
+    from qdyn.open.stationarity import check_physical
+
+    system = povm_steady_system(generator)
+    P = system.solve().real
+    if generator.num_qubits <= MAX_PHYSICALITY_QUBITS:
+        check_physical(generator.povm.operator_from_coefficients(P), what="the density matrix of the steady "
+                                                                       "POVM distribution")
     return P
 
 

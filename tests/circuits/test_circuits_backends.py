@@ -95,3 +95,77 @@ def test_bad_pubs(pub):
         estimate([(measured, obs)], "statevector")
     with pytest.raises(ValueError, match="shots"):
         estimate([(qc, obs)], "aer", shots=0)
+
+
+# -- IBM Quantum unreachable: "no connection", never "bad token" -------------------------------------------------
+_TOKEN = "not-a-real-token-0123456789"
+
+
+def _offline(monkeypatch, tmp_path):
+    """No saved account, a token in the environment, and every HTTP request failing as with no network (DNS)."""
+    import requests
+
+    def unreachable(self, method, url, *args, **kwargs):
+        host = url.split("/")[2]
+        raise requests.exceptions.ConnectionError(f"HTTPSConnectionPool(host='{host}', port=443): Max retries "
+                                                  "exceeded (NameResolutionError)")
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", _TOKEN)
+    monkeypatch.delenv("QISKIT_IBM_INSTANCE", raising=False)
+    monkeypatch.setattr(requests.sessions.Session, "request", unreachable)
+
+
+def test_unreachable_ibm_is_no_connection_not_a_bad_token(monkeypatch, tmp_path, capsys):
+    # The real qiskit-ibm-runtime 0.51 constructor, offline: it wraps the ConnectionError of its instance lookup in
+    # InvalidAccountError("... check that you are using a valid API token"); qdyn names the real cause.
+    from qdyn.circuits.ibm import IBMConnectionError, fetch_job, ibm_service
+
+    _offline(monkeypatch, tmp_path)
+    import qiskit_ibm_runtime
+    import requests
+    from qiskit_ibm_runtime.accounts import InvalidAccountError
+
+    with pytest.raises(InvalidAccountError, match="valid API token"):  # what the runtime itself says
+        qiskit_ibm_runtime.QiskitRuntimeService(channel="ibm_quantum_platform", token=_TOKEN)
+    for call in (ibm_service, lambda: resolve_target("ibm:ibm_torino"), lambda: fetch_job("d0abc123")):
+        with pytest.raises(IBMConnectionError, match="no connection to IBM Quantum") as info:
+            call()
+        assert "token was not checked" in str(info.value) and _TOKEN not in str(info.value)
+        assert isinstance(info.value.__cause__, requests.exceptions.ConnectionError)  # the real cause, chained
+    captured = capsys.readouterr()
+    assert _TOKEN not in captured.out + captured.err  # never printed
+
+
+def test_runtime_errors_raised_by_connection_failures_and_by_a_rejected_token(monkeypatch, tmp_path):
+    # The runtime's API session wraps a requests ConnectionError in RequestsApiError (status -1) and an HTTP 401
+    # in IBMNotAuthorizedError: the first is "no connection", the second stays the runtime's own error.
+    import qiskit_ibm_runtime
+    import requests
+    from qiskit_ibm_runtime.api.exceptions import RequestsApiError
+    from qiskit_ibm_runtime.exceptions import IBMNotAuthorizedError
+
+    from qdyn.circuits.ibm import IBMConnectionError, ibm_service
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", _TOKEN)
+
+    def wrapped(error):
+        def constructor(**kwargs):
+            try:
+                raise requests.exceptions.ConnectTimeout("connect timeout=30")
+            except requests.exceptions.RequestException as exc:
+                raise error from exc
+        return constructor
+
+    monkeypatch.setattr(qiskit_ibm_runtime, "QiskitRuntimeService", wrapped(RequestsApiError("timeout", -1)))
+    with pytest.raises(IBMConnectionError, match=r"no connection to IBM Quantum .*ConnectTimeout"):
+        ibm_service()
+
+    def rejected(**kwargs):
+        raise IBMNotAuthorizedError("401 Client Error: Unauthorized")
+
+    monkeypatch.setattr(qiskit_ibm_runtime, "QiskitRuntimeService", rejected)
+    with pytest.raises(IBMNotAuthorizedError):
+        ibm_service()

@@ -61,16 +61,21 @@ class NeuralEvolution(DeprecatedNeuralFields, Result):
         return series_rows(self.times, self.expect, errors=self.errors)
 
 
-def _load_checkpoint(path, expected: dict):
-    """The payload of a checkpoint written by :func:`evolve_transformer`, through the shared ``weights_only``
-    loader of :mod:`qdyn.nets.training` (the history holds only plain Python numbers, lists and dicts)."""
-    from qdyn.nets.training import load_checkpoint
+def _resume(path, fingerprint: dict, n_steps: int, tau: float):
+    """The payload of the checkpoint ``path`` of this problem (:mod:`qdyn.open.neural.fingerprint`), read by the
+    ``weights_only`` loader of :mod:`qdyn.nets.training` (the history holds only plain numbers, lists and dicts);
+    a checkpoint past ``t_final`` is refused (the network holds a later time)."""
+    from qdyn.nets.training import CheckpointError, load_checkpoint
 
-    payload = load_checkpoint(path)
-    for key, value in expected.items():
-        if payload["config"].get(key) != value:
-            raise ValueError(f"checkpoint {path} was written with {key}={payload['config'].get(key)!r}, "
-                             f"this run has {key}={value!r}")
+    payload = load_checkpoint(path, fingerprint=fingerprint)
+    if not isinstance(payload.get("step"), int) or not isinstance(payload.get("history"), dict):
+        raise CheckpointError(f"the checkpoint {path} is not one of evolve_transformer; pass resume=False to "
+                              "start afresh")
+    done = payload["step"] + 1
+    if done > n_steps:
+        raise CheckpointError(f"the checkpoint {path} already holds {done} steps (t = {done * tau:g}), past "
+                              f"t_final = {n_steps * tau:g}, and its network holds the later time: resume with "
+                              f"t_final >= {done * tau:g}, or pass resume=False to start afresh")
     return payload
 
 
@@ -106,9 +111,13 @@ def evolve_transformer(state, lindbladian, t_final: float, tau: float, *, povm=N
         sample's keys/values (True), or each distinct string of a chunk once, in full (False); ``None`` picks,
         chunk by chunk, the one with fewer position evaluations. Both give the same numbers.
     seed : int, Generator or None; recorded. Step k draws from a stream derived from ``(seed, k)``.
-    checkpoint, resume : a file written after every step (atomically); with ``resume=True`` and an existing
-        file, the run continues after its last completed step (the parameters, histories and settings are
-        restored; a mismatch in ``tau``, the sampling or ``seed`` is a ``ValueError``).
+    checkpoint, resume : a file written after every step (atomically), with the run's fingerprint
+        (:mod:`qdyn.open.neural.fingerprint`: the generator, POVM, observables, network layout, ``tau``, sampling,
+        optimiser options, ``iterations``, ``tol`` and ``seed``); with ``resume=True`` and an existing file, the
+        run continues after its last completed step (parameters and histories restored) and gives the numbers of
+        an uninterrupted run. A later ``t_final`` extends a run; a checkpoint of another problem or settings, one
+        already past ``t_final``, or an unreadable file is a :class:`qdyn.nets.training.CheckpointError`
+        (a ``ValueError``) saying what differs.
     callback : ``callback(step, time, state)`` after each step (and its checkpoint).
     progress : tqdm bar over time steps.
     mode : deprecated: ``"exact"`` is ``n_samples=None``, ``"sampled"`` keeps ``n_samples``.
@@ -142,10 +151,9 @@ def evolve_transformer(state, lindbladian, t_final: float, tau: float, *, povm=N
     tol = check_positive("tol", tol, allow_zero=True)
     prefix = use_prefix(state, prefix_sharing)
     _, seed = make_rng(seed)
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs the checkpoint= file to resume from")
     dt = tau / 2
-    # "mode" keeps the checkpoint files of earlier releases readable
-    config = {"tau": float(tau), "mode": "exact" if exact else "sampled", "seed": int(seed),
-              "n_sites": int(state.n_sites)}
     operator = ExactOperator(action, state) if exact else None
     Strategy = strategy_class(exact, optimizer)
     eval_every = 1 if exact else None  # exact scores are cheap: keep the best iterate; sampled: score the last
@@ -160,8 +168,16 @@ def evolve_transformer(state, lindbladian, t_final: float, tau: float, *, povm=N
     history = {"expect": [], "errors": [], "residuals": [], "residual_errors": [], "losses": [],
                "epochs": 0, "samples": 0}
     start_step = 0
+    fingerprint = None
+    if checkpoint is not None:
+        from qdyn.open.neural.fingerprint import run_fingerprint
+
+        fingerprint = run_fingerprint("evolve_transformer", state, lindbladian, povm, ops, tau=float(tau),
+                                      n_samples=options.n_samples, n_eval_samples=options.n_eval_samples,
+                                      iterations=options.iterations, lr=options.lr, lr_final=options.lr_final,
+                                      optimizer=optimizer, tol=tol, seed=int(seed))
     if checkpoint is not None and resume and os.path.exists(checkpoint):
-        payload = _load_checkpoint(checkpoint, config)
+        payload = _resume(checkpoint, fingerprint, n_steps, tau)
         state.load_state_dict(payload["state_dict"])
         history = payload["history"]
         start_step = payload["step"] + 1
@@ -188,8 +204,8 @@ def evolve_transformer(state, lindbladian, t_final: float, tau: float, *, povm=N
                 history["epochs"] += len(run.losses)
                 history["samples"] += strategy.samples
                 if checkpoint is not None:
-                    save_checkpoint(checkpoint, {"step": step, "state_dict": state.state_dict(), "history": history,
-                                                  "config": config})
+                    save_checkpoint(checkpoint, {"step": step, "state_dict": state.state_dict(), "history": history},
+                                    fingerprint=fingerprint)
                 bar.update(1)
                 bar.set_postfix(residual=f"{run.best_loss:.2e}")
                 if callback is not None:

@@ -3,17 +3,20 @@
 The loss is ``|| L P_theta ||_1`` (:class:`qdyn.open.neural.losses.StationaryProblem`), sampled or summed over
 all ``4^N`` strings (``n_samples=None``), minimised by Adam or Levenberg-Marquardt
 (:mod:`qdyn.open.neural.strategies`); the run keeps the parameters with the smallest loss measured by a more
-accurate estimate (more samples, or exactly) every ``eval_every`` iterations.
+accurate estimate (more samples, or exactly) every ``eval_every`` iterations. A run is checkpointed before
+every such estimate and resumes with the numbers of an uninterrupted one.
 """
 
 from __future__ import annotations
 
+import os
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from qdyn.deprecation import renamed_arguments
-from qdyn.errors import check_int, check_positive
+from qdyn.errors import ConvergenceWarning, check_int, check_positive
 from qdyn.open.named_observables import expectation_rows, named_e_ops
 from qdyn.open.neural.deprecated_fields import DeprecatedNeuralFields
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata
@@ -29,7 +32,8 @@ class NeuralSteadyState(DeprecatedNeuralFields, Result):
     ``expect`` / ``errors``: the observables and their Monte-Carlo standard errors (0 with exact enumeration).
     ``best_loss`` (error ``best_loss_error``) is the accurate estimate that selected the kept parameters after
     ``best_iteration`` iterations; ``loss_history`` holds the optimiser's per-iteration losses and
-    ``eval_iterations`` / ``eval_losses`` the accurate checks.
+    ``eval_iterations`` / ``eval_losses`` the accurate checks. ``converged``: ``best_loss <= tol`` (a
+    :class:`qdyn.errors.ConvergenceWarning` says what to change when not).
     """
 
     expect: dict
@@ -42,10 +46,23 @@ class NeuralSteadyState(DeprecatedNeuralFields, Result):
     eval_losses: np.ndarray
     resources: Resources
     metadata: Metadata = field(default_factory=Metadata)
+    tol: float = 0.0
+    converged: bool = True
 
     def rows(self) -> list[dict]:
         """One row per observable, with its error bar."""
         return expectation_rows(self.expect, self.errors)
+
+
+def _resume(path, fingerprint: dict) -> dict | None:
+    """The payload of this problem's checkpoint ``path`` (None when there is none yet)."""
+    from qdyn.nets.training import CheckpointError, load_checkpoint
+
+    payload = load_checkpoint(path, fingerprint=fingerprint)
+    if payload is not None and not {"state_dict", "strategy", "loop"} <= set(payload):
+        raise CheckpointError(f"the checkpoint {path} is not one of steady_state_transformer; pass resume=False "
+                              "to start afresh")
+    return payload
 
 
 @renamed_arguments(observables_ops="e_ops")
@@ -54,7 +71,8 @@ def steady_state_transformer(state, lindbladian, *, povm=None, e_ops: dict | Non
                              iterations: int = 1000, eval_every: int | None = None, lr: float = 1e-2,
                              lr_final: float | None = None, chunk_size: int = 8192, optimizer: str = "auto",
                              batch_steps: int = 3, tol: float = 1e-12, prefix_sharing: bool | None = None,
-                             seed=None, progress: bool = False, mode: str | None = None) -> NeuralSteadyState:
+                             seed=None, checkpoint: str | os.PathLike | None = None, resume: bool = False,
+                             progress: bool = False, mode: str | None = None) -> NeuralSteadyState:
     """Train ``state`` (in place) towards ``L P = 0`` by minimising ``|| L P_theta ||_1``.
 
     With sampling the loss ``E_{a~P}[|(L P)(a)| / P(a)]`` (denominator detached) is estimated on ``n_samples``
@@ -80,10 +98,20 @@ def steady_state_transformer(state, lindbladian, *, povm=None, e_ops: dict | Non
     bring to 8.4e-3 and 6.9e-3 (``python benchmarks/povm_transformer.py``). The models are still kept by the
     sampled L1 estimate; ``loss_history`` holds each batch's ``sum_i sqrt(w_i) |rho_i|`` after its steps. The
     per-string Jacobian limits it to small registers (it was measured up to N = 8).
+
+    ``tol``: the target of the scored ``||L P||_1``: training stops once a score reaches it, and the result's
+    ``converged`` says whether one did (a ``ConvergenceWarning`` names what to change when not).
+
+    ``checkpoint``, ``resume``: the run is written to ``checkpoint`` (atomically) after every ``eval_every``-th
+    iteration and the last, with the parameters, the best ones so far, the optimiser's state, the random stream
+    and the run's fingerprint (:mod:`qdyn.open.neural.fingerprint`: generator, POVM, observables, network
+    layout, sampling, optimiser options, ``iterations``, ``eval_every``, ``tol``, ``seed``); ``resume=True``
+    continues from it and gives the numbers of an uninterrupted run. Another problem's checkpoint or an
+    unreadable file is a :class:`qdyn.nets.training.CheckpointError` (a ``ValueError``) saying what differs.
     Other parameters as in :func:`qdyn.open.neural.evolution.evolve_transformer`.
     """
     from qdyn.nets.optimisers import minimise
-    from qdyn.nets.training import progress_bar
+    from qdyn.nets.training import progress_bar, save_checkpoint
     from qdyn.open.neural.connections import local_action, use_prefix
     from qdyn.open.neural.losses import ExactOperator, StationaryProblem
     from qdyn.open.neural.states import check_state, derived_seed, observables, step_generator
@@ -105,16 +133,45 @@ def steady_state_transformer(state, lindbladian, *, povm=None, e_ops: dict | Non
     tol = check_positive("tol", tol, allow_zero=True)
     prefix = use_prefix(state, prefix_sharing)
     _, seed = make_rng(seed)
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs the checkpoint= file to resume from")
+    fingerprint = None
+    if checkpoint is not None:
+        from qdyn.open.neural.fingerprint import run_fingerprint
+
+        fingerprint = run_fingerprint("steady_state_transformer", state, lindbladian, povm, ops,
+                                      n_samples=options.n_samples, n_eval_samples=options.n_eval_samples,
+                                      iterations=options.iterations, eval_every=eval_every, lr=options.lr,
+                                      lr_final=options.lr_final, optimizer=optimizer,
+                                      batch_steps=options.batch_steps, tol=tol, seed=int(seed))
+    saved = _resume(checkpoint, fingerprint) if resume else None
+    if saved is not None:
+        state.load_state_dict(saved["state_dict"])
     problem = StationaryProblem(state, action, prefix=prefix,
                                 operator=ExactOperator(action, state) if exact else None)
     strategy = strategy_class(exact, optimizer)(state, problem, options, step_generator(seed, state.device, 0))
+    if saved is not None:
+        strategy.load_state_dict(saved["strategy"])
+
+    def save(loop):
+        save_checkpoint(checkpoint, {"state_dict": state.state_dict(), "strategy": strategy.state_dict(),
+                                     "loop": loop}, fingerprint=fingerprint)
+
     bar = progress_bar(options.iterations, progress, desc="POVM steady state")
     with Stopwatch() as watch:
         try:
             run = minimise(state, strategy.step, strategy.evaluate, iterations=options.iterations,
-                           eval_every=eval_every, tol=tol, converged=strategy.converged, bar=bar)
+                           eval_every=eval_every, tol=tol, converged=strategy.converged, bar=bar,
+                           save=save if checkpoint is not None else None,
+                           resume=None if saved is None else saved["loop"])
         finally:
             bar.close()
+    converged = run.best_loss <= tol
+    if not converged:
+        warnings.warn(f"the steady-state loss ||L P||_1 = {run.best_loss:.3g} (+- {run.best_error:.2g}) did not reach "
+                      f"tol={tol:g} in {options.iterations} iterations: raise iterations or n_samples, use "
+                      "optimizer='lm' (with n_samples=None up to N = 8), or a larger network; or pass a larger tol",
+                      ConvergenceWarning, stacklevel=3)
     values, errors = {}, {}
     if ops:
         est = observables(state, povm, ops, n_samples=options.n_eval_samples, seed=derived_seed(seed, 1),
@@ -124,6 +181,7 @@ def steady_state_transformer(state, lindbladian, *, povm=None, e_ops: dict | Non
         expect=values, errors=errors, best_loss=run.best_loss, best_loss_error=run.best_error,
         best_iteration=run.best_iteration, loss_history=np.array(run.losses),
         eval_iterations=np.array(run.eval_iterations), eval_losses=np.array(run.eval_losses),
+        tol=tol, converged=converged,
         resources=Resources(epochs=len(run.losses), samples=strategy.samples, wall_time=watch.elapsed),
         metadata=make_metadata(seed=seed, backend="povm-transformer", device=str(state.device),
                                n_samples=options.n_samples, iterations=options.iterations, lr=lr, lr_final=lr_final,

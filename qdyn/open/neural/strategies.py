@@ -97,9 +97,23 @@ class _Strategy:
     def __init__(self, state, problem, options: TrainingOptions, generator):
         self.state, self.problem, self.options, self.generator = state, problem, options, generator
         self.samples = 0
+        self._optimiser = None  # the object whose state_dict a checkpoint keeps (Adam or LevenbergMarquardt)
 
     def converged(self) -> bool:
         return False
+
+    def state_dict(self) -> dict:
+        """What a checkpoint needs to continue with the same numbers: the random stream, the samples drawn and
+        the optimiser's own state (tensors and plain numbers)."""
+        return {"generator": self.generator.get_state(), "samples": self.samples,
+                "optimiser": None if self._optimiser is None else self._optimiser.state_dict()}
+
+    def load_state_dict(self, saved: dict) -> None:
+        """Restore :meth:`state_dict` on a strategy built over the restored parameters."""
+        self.generator.set_state(saved["generator"])
+        self.samples = int(saved["samples"])
+        if self._optimiser is not None:
+            self._optimiser.load_state_dict(saved["optimiser"])
 
 
 class ExactLM(_Strategy):
@@ -110,8 +124,8 @@ class ExactLM(_Strategy):
 
         super().__init__(state, problem, options, generator)
         residual = problem.exact()
-        self._lm = LevenbergMarquardt(state, residual.strings, residual.matrix, residual.target,
-                                      call_kwargs={"validate": False})
+        self._lm = self._optimiser = LevenbergMarquardt(state, residual.strings, residual.matrix, residual.target,
+                                                        call_kwargs={"validate": False})
 
     def step(self) -> float:
         return self._lm.step()
@@ -131,7 +145,8 @@ class ExactAdam(_Strategy):
 
         super().__init__(state, problem, options, generator)
         self._residual = problem.exact()
-        self._adam = Adam(state, lr=options.lr, iterations=options.iterations, lr_final=options.lr_final)
+        self._adam = self._optimiser = Adam(state, lr=options.lr, iterations=options.iterations,
+                                            lr_final=options.lr_final)
         self._scored = None  # the loss of the current parameters, with its graph, when just evaluated
 
     def _backward(self) -> float:
@@ -173,7 +188,8 @@ class SampledAdam(_Sampled):
         from qdyn.nets.optimisers import Adam
 
         super().__init__(state, problem, options, generator)
-        self._adam = Adam(state, lr=options.lr, iterations=options.iterations, lr_final=options.lr_final)
+        self._adam = self._optimiser = Adam(state, lr=options.lr, iterations=options.iterations,
+                                            lr_final=options.lr_final)
 
     def step(self) -> float:
         return self._adam.step(lambda: self._l1(self.options.n_samples, backward=True)[0])
