@@ -15,6 +15,8 @@ _LAZY = {
     "save_checkpoint": "qdyn.nets.training",
     "load_checkpoint": "qdyn.nets.training",
     "progress_bar": "qdyn.nets.training",
+    "CheckpointError": "qdyn.nets.training",
+    "digest": "qdyn.nets.training",
     "Adam": "qdyn.nets.optimisers",
     "Minimisation": "qdyn.nets.optimisers",
     "minimise": "qdyn.nets.optimisers",
