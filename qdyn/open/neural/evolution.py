@@ -26,7 +26,6 @@ import numpy as np
 
 from qdyn.deprecation import renamed_arguments
 from qdyn.errors import check_positive
-from qdyn.open.named_observables import named_e_ops
 from qdyn.open.neural.deprecated_fields import DeprecatedNeuralFields
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata, series_rows
 from qdyn.seeding import make_rng
@@ -129,7 +128,7 @@ def evolve_transformer(state, lindbladian, t_final: float, tau: float, *, povm=N
     from qdyn.nets.training import progress_bar, save_checkpoint
     from qdyn.open.neural.connections import local_action, use_prefix
     from qdyn.open.neural.losses import ExactOperator, TrapezoidProblem
-    from qdyn.open.neural.states import check_state, derived_seed, freeze, observables, step_generator
+    from qdyn.open.neural.states import check_state, derived_seed, freeze, observables, povm_and_e_ops, step_generator
     from qdyn.open.neural.strategies import resolve_optimizer, samples_from_mode, strategy_class, training_options
 
     state = check_state(state)
@@ -143,10 +142,7 @@ def evolve_transformer(state, lindbladian, t_final: float, tau: float, *, povm=N
                                lr_final=lr_final, chunk_size=chunk_size)
     exact = options.n_samples is None
     action = local_action(lindbladian)
-    povm = povm if povm is not None else getattr(lindbladian, "povm", None)
-    ops = named_e_ops(e_ops, state.n_sites) if e_ops else {}
-    if ops and povm is None:
-        raise ValueError("e_ops need the POVM: pass povm= (the lindbladian has no .povm)")
+    povm, ops = povm_and_e_ops(lindbladian, povm, e_ops, state.n_sites)
     optimizer = resolve_optimizer(optimizer, exact, state, sampled_lm=False)
     tol = check_positive("tol", tol, allow_zero=True)
     prefix = use_prefix(state, prefix_sharing)

@@ -66,6 +66,18 @@ def check_state(state):
     return state
 
 
+def povm_and_e_ops(lindbladian, povm, e_ops, n_sites: int):
+    """The POVM of a driver run (``povm``, else the POVM-space Lindbladian's own) and its named observables;
+    observables without a POVM are a ``ValueError``."""
+    from qdyn.open.named_observables import named_e_ops
+
+    povm = povm if povm is not None else getattr(lindbladian, "povm", None)
+    ops = named_e_ops(e_ops, n_sites) if e_ops else {}
+    if ops and povm is None:
+        raise ValueError("e_ops need the POVM: pass povm= (the lindbladian has no .povm)")
+    return povm, ops
+
+
 def freeze(state):
     """A copy of ``state`` without gradients (the previous time step's distribution)."""
     frozen = copy.deepcopy(state)

@@ -17,7 +17,7 @@ import numpy as np
 
 from qdyn.deprecation import renamed_arguments
 from qdyn.errors import ConvergenceWarning, check_int, check_positive
-from qdyn.open.named_observables import expectation_rows, named_e_ops
+from qdyn.open.named_observables import expectation_rows
 from qdyn.open.neural.deprecated_fields import DeprecatedNeuralFields
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
@@ -114,7 +114,7 @@ def steady_state_transformer(state, lindbladian, *, povm=None, e_ops: dict | Non
     from qdyn.nets.training import progress_bar, save_checkpoint
     from qdyn.open.neural.connections import local_action, use_prefix
     from qdyn.open.neural.losses import ExactOperator, StationaryProblem
-    from qdyn.open.neural.states import check_state, derived_seed, observables, step_generator
+    from qdyn.open.neural.states import check_state, derived_seed, observables, povm_and_e_ops, step_generator
     from qdyn.open.neural.strategies import resolve_optimizer, samples_from_mode, strategy_class, training_options
 
     state = check_state(state)
@@ -123,10 +123,7 @@ def steady_state_transformer(state, lindbladian, *, povm=None, e_ops: dict | Non
                                lr_final=lr_final, chunk_size=chunk_size, batch_steps=batch_steps)
     exact = options.n_samples is None
     action = local_action(lindbladian)
-    povm = povm if povm is not None else getattr(lindbladian, "povm", None)
-    ops = named_e_ops(e_ops, state.n_sites) if e_ops else {}
-    if ops and povm is None:
-        raise ValueError("e_ops need the POVM: pass povm= (the lindbladian has no .povm)")
+    povm, ops = povm_and_e_ops(lindbladian, povm, e_ops, state.n_sites)
     optimizer = resolve_optimizer(optimizer, exact, state, sampled_lm=True)
     eval_every = check_int("eval_every", (1 if optimizer == "lm" else 25) if eval_every is None else eval_every,
                            minimum=1)
