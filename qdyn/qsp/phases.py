@@ -9,9 +9,14 @@ with symmetric phases ``phi_k = phi_{d-k}``; the solvers find ``Phi`` with ``Im 
 
 * :func:`solve_phases_newton` -- Newton's method on that square system (Dong, Lin, Ni, Wang, "Robust iterative
   method for symmetric quantum signal processing in all parameter regimes", SIAM J. Sci. Comput. (2024)), from
-  ``Phi = 0``. Each iteration propagates the first row of the prefix products ``L_m = F_0 ... F_m`` over the
-  nodes (``O(d)`` per node); the palindrome symmetry gives the suffixes as ``R_m = W L_{d-m-1}^T``, so the
-  Jacobian ``dP/dphi_m = i (L_m Z R_m)_{00}`` costs ``O(d)`` per node as well, then one dense solve.
+  their guess ``phi_j = c_{d-2j} / 2`` (Chebyshev coefficients ``c``; the first Newton step from 0). Each
+  iteration propagates the first row of the prefix products ``L_m = F_0 ... F_m``, one step for all nodes of
+  a block at once (``O(d)`` per node); the palindrome symmetry gives the suffixes as
+  ``R_m = W L_{d-m-1}^T``, and then ``dIm P/dphi_m = Re(e^{-i phi_m} a_m a_{d-m} - e^{i phi_m} b_m b_{d-m})``
+  from the rows ``(a_k, b_k)`` alone, equal for ``m`` and ``d - m``: ``O(d)`` per node and one dense LU solve
+  (``O(d^3)``, negligible below d ~ 2000), ``O(d^2)`` memory in blocks of nodes (about 128 MB each).
+  The iteration count does not grow with ``d`` but with ``log(1/(1 - max|p|))``: about 30 iterations at
+  ``1 - max|p| = 5e-11`` (measured on erf polynomials, ``benchmarks/qsp_phases.py``), 6 at ``1e-1``.
 * :func:`solve_phases_lm` -- an independent check: Levenberg-Marquardt least squares on twice as many nodes
   (MINPACK through :func:`scipy.optimize.least_squares`), the optimisation-based method of Dong et al. (2021).
 
@@ -36,6 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 
 from qdyn.errors import check_choice, check_int, check_positive
 
@@ -50,7 +56,7 @@ __all__ = [
 ]
 
 CONVENTIONS = ("wx", "qsvt", "qetu")
-_NODE_CHUNK = 512
+_CHUNK_ENTRIES = 1 << 22  #: (rows x nodes) per block of the Jacobian: 2^22 x 32 bytes = 128 MB
 
 
 class PhaseSolverError(ValueError):
@@ -106,46 +112,90 @@ def _full_phases(reduced: np.ndarray, d: int) -> np.ndarray:
     return full
 
 
-def _prefix_rows(full: np.ndarray, x: np.ndarray):
-    """First rows ``(a_m, b_m)`` of ``L_m = F_0 ... F_m`` for m = -1..d (``L_{-1} = I``), shape (d+2, N)."""
-    d = full.size - 1
-    s = np.sqrt(1 - x * x)
-    a = np.empty((d + 2, x.size), dtype=complex)
-    b = np.empty((d + 2, x.size), dtype=complex)
-    a[0], b[0] = 1.0, 0.0
+def _node_chunk(d: int) -> int:
+    """Nodes per block: the prefix rows of one block, ``(d + 2) x 2 x chunk`` complex numbers, stay ~128 MB."""
+    return max(16, _CHUNK_ENTRIES // (d + 2))
+
+
+def _turns(full: np.ndarray) -> np.ndarray:
+    """``(e^{i phi_m}, e^{-i phi_m})``: the diagonal of ``e^{i phi_m Z}`` acting on a row, shape (d+1, 2, 1)."""
     e = np.exp(1j * full)
-    a[1], b[1] = e[0], 0.0
+    return np.stack([e, 1 / e], axis=1)[:, :, None]
+
+
+def _prefix_rows(full: np.ndarray, x: np.ndarray, out: np.ndarray | None = None,
+                 unturned: np.ndarray | None = None) -> np.ndarray:
+    """First rows of ``L_m = F_0 ... F_m`` for m = -1..d (``L_{-1} = I``): ``rows[m + 1] = (a_m, b_m)``.
+
+    Shape ``(d + 2, 2, N)`` (written into ``out`` when given). One step, batched over the nodes:
+    ``(a, b) <- (e^{i phi} (x a + i s b), e^{-i phi} (i s a + x b))``, four numpy calls without allocation.
+    ``unturned`` (shape ``(k, 2, N)``), when given, receives ``(e^{-i phi_m} a_m, e^{i phi_m} b_m)`` for m < k,
+    the row before its phase factor, which the step computes anyway.
+    """
+    d = full.size - 1
+    is_ = 1j * np.sqrt(1 - x * x)
+    rows = np.empty((d + 2, 2, x.size), dtype=complex) if out is None else out
+    rows[0, 0], rows[0, 1] = 1.0, 0.0
+    turn = _turns(full)
+    rows[1, 0], rows[1, 1] = turn[0, 0, 0], 0.0
+    kept = 0 if unturned is None else unturned.shape[0]
+    if kept:
+        unturned[0] = rows[0]
+    scratch = np.empty((2, x.size), dtype=complex)
     for m in range(1, d + 1):
-        am, bm = a[m], b[m]
-        a[m + 1] = (am * x + 1j * s * bm) * e[m]
-        b[m + 1] = (1j * s * am + bm * x) / e[m]
-    return a, b
+        row = rows[m]
+        mixed = unturned[m] if m < kept else scratch
+        np.multiply(row, x, out=mixed)
+        np.multiply(row[::-1], is_, out=rows[m + 1])
+        mixed += rows[m + 1]
+        np.multiply(mixed, turn[m], out=rows[m + 1])
+    return rows
 
 
-def _response_and_jacobian(reduced: np.ndarray, d: int, x: np.ndarray):
-    """``Im P(x)`` and its derivative with respect to the reduced phases, node chunk by chunk."""
+class _Workspace:
+    """Buffers reused across Newton iterations (no fresh pages each time): the prefix rows of one node block,
+    the rows before their phase factors, the real products, and the transposed Jacobian ``(h, N)`` (C order,
+    i.e. the Jacobian in Fortran order, as LAPACK takes it without a copy)."""
+
+    def __init__(self, d: int, h: int, n_nodes: int):
+        chunk = min(n_nodes, _node_chunk(d))
+        self.rows = np.empty((d + 2, 2, chunk), dtype=complex)
+        self.unturned = np.empty((h, 2, chunk), dtype=complex)
+        self.products = np.empty((h, 2, 2 * chunk))
+        self.jac_t = np.empty((h, n_nodes))
+
+
+def _response_and_jacobian(reduced: np.ndarray, d: int, x: np.ndarray, work: _Workspace | None = None):
+    """``Im P(x)`` and its derivative with respect to the reduced phases, node block by node block.
+
+    Returns ``(values, jac)`` with ``jac`` of shape ``(N, h)``; with ``work``, ``jac`` is a view of its buffer,
+    overwritten by the next call.
+    """
     h = reduced.size
     full = _full_phases(reduced, d)
+    work = _Workspace(d, h, x.size) if work is None else work
+    chunk = work.rows.shape[2]
     values = np.empty(x.size)
-    jac = np.empty((x.size, h))
-    for start in range(0, x.size, _NODE_CHUNK):
-        xs = x[start:start + _NODE_CHUNK]
-        s = np.sqrt(1 - xs * xs)
-        a, b = _prefix_rows(full, xs)
-        values[start:start + xs.size] = a[d + 1].imag
-        # dP/dphi_m = i (L_m Z R_m)_00 with column 0 of R_m = W (row 0 of L_{d-m-1})^T (R_d = I), so
-        # d Im P/dphi_m = x Re(La ra - Lb rb) - s Im(La rb - Lb ra), La/Lb = row of L_m, ra/rb = row of
-        # L_{d-m-1}
-        la, lb = a[1:], b[1:]
-        ra, rb = a[d::-1], b[d::-1]
-        dpos = xs * (la * ra - lb * rb).real - s * (la * rb - lb * ra).imag
-        dpos[d] = a[d + 1].real  # R_d = I: d Im P/dphi_d = Re(La_d)
-        djac = dpos[:h].copy()
-        mirror = dpos[d:d - h:-1] if d - h >= 0 else dpos[d::-1][:h]
-        paired = (d - np.arange(h)) != np.arange(h)
-        djac[paired] += mirror[paired]
-        jac[start:start + xs.size] = djac.T
-    return values, jac
+    weight = np.where(d - np.arange(h) != np.arange(h), 2.0, 1.0)[:, None]  # phi_j and phi_{d-j} are one
+    for start in range(0, x.size, chunk):
+        xs = x[start:start + chunk]
+        n = xs.size
+        unturned = work.unturned[:, :, :n]
+        rows = _prefix_rows(full, xs, work.rows[:, :, :n], unturned)
+        values[start:start + n] = rows[d + 1, 0].imag
+        # dP/dphi_m = i (L_m Z R_m)_00 with R_m = W F_{m+1} ... F_d, and (row 0 of L_{d-m}) e^{-i phi_m Z} =
+        # row 0 of L_{d-m-1} W; the palindrome gives column 0 of R_m = that row, transposed. Hence
+        # d Im P/dphi_m = Re(e^{-i phi_m} a_m a_{d-m} - e^{i phi_m} b_m b_{d-m}) with (a_k, b_k) = row 0 of
+        # L_k, the same for m and d - m (each pair counted twice; m = 0: 2 Re P). Re(u v) = u_r v_r - u_i v_i
+        # from one real product of the interleaved (re, im) views.
+        products = np.multiply(unturned.view(float), rows[d + 1:d - h + 1:-1].view(float),
+                               out=work.products[:, :, :2 * n])
+        block = work.jac_t[:, start:start + n]
+        np.subtract(products[:, 0, 0::2], products[:, 0, 1::2], out=block)
+        block -= products[:, 1, 0::2]
+        block += products[:, 1, 1::2]
+        block *= weight
+    return values, work.jac_t.T
 
 
 def qsp_response(phases, x, convention: str = "wx") -> np.ndarray:
@@ -167,12 +217,20 @@ def qsp_response(phases, x, convention: str = "wx") -> np.ndarray:
             a, b = a * signal, b * np.conj(signal)
             a, b = a * np.cos(phi) + 1j * np.sin(phi) * b, 1j * np.sin(phi) * a + np.cos(phi) * b
         return a
-    off, sign = (1j * s, 1.0) if convention == "wx" else (s.astype(complex), -1.0)
-    a = np.full(x.size, np.exp(1j * phases[0]))
-    b = np.zeros(x.size, dtype=complex)
-    for phi in phases[1:]:
-        a, b = (a * x + b * off) * np.exp(1j * phi), (a * off + sign * b * x) * np.exp(-1j * phi)
-    return a
+    # (a, b) <- ((x a + off b) e^{i phi}, (off a + sign x b) e^{-i phi}), both entries in one call each
+    off = 1j * s if convention == "wx" else s.astype(complex)
+    diagonal = np.stack([x, x if convention == "wx" else -x])
+    turns = np.exp(1j * phases)
+    turns = np.stack([turns, 1 / turns], axis=1)[:, :, None]
+    row = np.zeros((2, x.size), dtype=complex)
+    row[0] = turns[0, 0]
+    mixed, swapped = np.empty_like(row), np.empty_like(row)
+    for turn in turns[1:]:
+        np.multiply(row, diagonal, out=mixed)
+        np.multiply(row[::-1], off, out=swapped)
+        mixed += swapped
+        np.multiply(mixed, turn, out=row)
+    return row[0]
 
 
 def _response_part(phases, x, convention):
@@ -231,17 +289,23 @@ def solve_phases_newton(poly, *, convention: str = "wx", tol: float = 1e-12, max
     max_iter = check_int("max_iter", max_iter, minimum=1)
     nodes = np.cos((2 * np.arange(1, h + 1) - 1) * np.pi / (4 * h))
     target = np.polynomial.chebyshev.chebval(nodes, coeffs)
-    reduced = np.zeros(h)
+    # the first Newton step from Phi = 0, where d Im P/dphi_j = 2 T_{d-2j} (T_0 alone for a middle phase):
+    # phi_j = c_{d-2j} / 2, the initial guess of Dong, Lin, Ni, Wang
+    reduced = coeffs[d - 2 * np.arange(h)] / np.where(d - np.arange(h) != np.arange(h), 2.0, 1.0)
+    work = _Workspace(d, h, h)
     residual_norm = previous = np.inf
     for it in range(1, max_iter + 1):
-        values, jac = _response_and_jacobian(reduced, d, nodes)
+        values, jac = _response_and_jacobian(reduced, d, nodes, work)
         residual = values - target
         residual_norm = float(np.max(np.abs(residual)))
         # converged, or stalled at the rounding floor (no further decrease) below the tolerance
         if residual_norm <= 1e-3 * tol or (residual_norm <= tol and residual_norm >= 0.5 * previous):
             break
         previous = residual_norm
-        step = np.linalg.solve(jac, residual)
+        # LU in place on the Fortran-ordered buffer (no copy, no condition estimate: near |p| = 1 the Jacobian
+        # is ill-conditioned by nature, the verification below is the check)
+        step = scipy.linalg.lu_solve(scipy.linalg.lu_factor(jac, overwrite_a=True, check_finite=False), residual,
+                                     check_finite=False)
         reduced = reduced - step
         if not np.all(np.isfinite(reduced)):
             raise PhaseSolverError(f"Newton diverged at degree {d} (iteration {it})")

@@ -1,17 +1,19 @@
-"""QSP phases: rebuild to 1e-12 at degree 1001, two solvers agreeing to degree 301, conventions, errors."""
+"""QSP phases: rebuild to 1e-12 at degree 1001 and within 1e-10 of |p| = 1, the Jacobian against finite
+differences, two solvers agreeing to degree 301, conventions, errors."""
 
 import numpy as np
 import pytest
 
 from qdyn.qsp import (
     PhaseSolverError,
+    erf_polynomial,
     qetu_sign_polynomial,
     qsp_response,
     sign_polynomial,
     solve_phases_lm,
     solve_phases_newton,
 )
-from qdyn.qsp.phases import _verify
+from qdyn.qsp.phases import _response_and_jacobian, _verify
 
 
 def _sign_of_degree(target_degree):
@@ -50,6 +52,35 @@ def test_degree_1001_rebuilds_to_1e12():
     assert np.max(np.abs(qsp_response(phases.phases, x).imag - p(x))) <= 1e-12
     assert phases.max_error <= 1e-12 and phases.n_check_points >= 2 * p.degree
     assert np.allclose(phases.phases, phases.phases[::-1], atol=0)  # symmetric
+
+
+def test_near_unit_norm_rebuilds_to_1e12():
+    # erf polynomial with clipping margin delta/8 = 2.5e-11: max|p| within 1e-10 of 1 (nlft-qsp refuses below 1e-8)
+    p = erf_polynomial(60.0, 2e-10)
+    x = np.cos(np.linspace(0, np.pi, 2 * p.degree + 3))  # fresh grid, endpoints included
+    assert p.degree >= 501 and 0 < 1 - np.max(np.abs(p(np.cos(np.linspace(0, np.pi, 8 * p.degree))))) < 1e-10
+    phases = solve_phases_newton(p)
+    assert phases.max_error <= 1e-12 and phases.n_check_points >= 2 * p.degree + 2
+    assert np.max(np.abs(qsp_response(phases.phases, x).imag - p(x))) <= 1e-12
+    # independent reference at a few points (one expm per factor): rounding of ~2d 2x2 products, ~1e-13
+    xs = np.array([-0.97, -0.2, 0.003, 0.05, 0.6])
+    assert np.max(np.abs(_independent_response(phases.phases, xs).imag - p(xs))) <= 1e-12
+
+
+@pytest.mark.parametrize("degree", [1, 8, 9, 40])
+def test_jacobian_against_finite_differences(degree):
+    rng = np.random.default_rng(degree)
+    reduced = rng.uniform(-1, 1, (degree + 2) // 2)
+    x = np.cos(rng.uniform(0, np.pi, 7))
+    _, jac = _response_and_jacobian(reduced, degree, x)
+    step = 1e-6
+    for j in range(reduced.size):
+        up, down = reduced.copy(), reduced.copy()
+        up[j] += step
+        down[j] -= step
+        central = (_response_and_jacobian(up, degree, x)[0] - _response_and_jacobian(down, degree, x)[0]) / (2 * step)
+        # central differences: truncation ~ step^2 * (third derivative ~ d^3) plus rounding ~ 1e-16 / step
+        assert np.max(np.abs(jac[:, j] - central)) <= 1e-7
 
 
 def test_response_against_expm_reference():
