@@ -1,4 +1,4 @@
-"""Exact Lindblad dynamics: qdyn's vectorised-Liouvillian propagator against QuTiP ``mesolve``.
+"""Exact open systems against QuTiP: Lindblad dynamics (``mesolve``), steady states (``steadystate``), assembly.
 
 The dissipative Ising chain (PRL 128, 090501 convention, V = 2, g = 1, gamma = 1, periodic) from |0...0>, every
 <Z_i> recorded at the same times, both engines at the same tolerance (qdyn: Taylor truncation ``tol``; QuTiP:
@@ -8,8 +8,14 @@ measured on its own; the times include building the generator. Printed: wall tim
 the interpreter's baseline, and the largest N that each engine's measured memory scaling fits into 24 GB
 (bytes per stored generator entry, ``(3N + 1) 4^N`` entries, from the largest N measured).
 
+Steady states (``--steady-nmax``, default 8): qdyn's ``steady_state`` (GMRES on the bordered Liouvillian beyond
+4096 unknowns, :mod:`qdyn.open.stationarity`) against ``qutip.steadystate`` on the same chain; printed: both wall
+times (model building included), their ratio, the largest difference of the ``<Z_i>``, qdyn's reported residual
+``||L rho||_F`` and distance estimate. Assembly (``--assembly-nmax``, default 10): the wall time of
+``liouvillian_matrix`` and its number of entries.
+
     python benchmarks/open_systems.py            # N = 4..10
-    python benchmarks/open_systems.py --quick    # N = 4..7
+    python benchmarks/open_systems.py --quick    # N = 4..7 (steady states and assembly up to N = 6)
     python benchmarks/open_systems.py --device cuda   # also time the torch engine on a GPU
 """
 
@@ -67,11 +73,52 @@ def worker(engine: str, n: int, tol: float, t_final: float, points: int, warm_up
     return {"wall": wall, "peak_bytes": max(_peak_rss() - base, 0), "expect": expect.tolist()}
 
 
-def run_worker(engine: str, n: int, args) -> dict:
-    cmd = [sys.executable, __file__, "--worker", engine, str(n), "--tol", str(args.tol),
+def steady_worker(engine: str, n: int) -> dict:
+    """One timed steady state (after an untimed N = 2 one): wall time, ``<Z_i>``, qdyn's residual and estimate."""
+    import numpy as np
+
+    from qdyn.open import dissipative_ising, pauli_on, steady_state
+
+    for size in (2, n):
+        start = time.perf_counter()
+        lb = dissipative_ising(size, V=2.0, g=1.0, gamma=1.0, periodic=True)
+        ops = {i: pauli_on(size, {i: "Z"}) for i in range(size)}
+        if engine == "qutip":
+            import qutip
+
+            from qdyn.operators import to_qutip
+
+            H, c_ops = lb.to_qutip()
+            rho = qutip.steadystate(H, c_ops)
+            expect = [float(qutip.expect(to_qutip(op), rho)) for op in ops.values()]
+            fields = {}
+        else:
+            result = steady_state(lb, e_ops=ops)
+            expect = [result.expect[i] for i in ops]
+            fields = {"residual": result.residual, "distance": result.distance_bound}
+        wall = time.perf_counter() - start
+    return {"wall": wall, "expect": np.asarray(expect).tolist(), **fields}
+
+
+def assembly_worker(n: int) -> dict:
+    """Wall time of ``liouvillian_matrix`` for the chain (the Lindbladian built beforehand; imports paid)."""
+    from qdyn.open import dissipative_ising, liouvillian_matrix
+
+    liouvillian_matrix(dissipative_ising(2))
+    lb = dissipative_ising(n, V=2.0, g=1.0, gamma=1.0, periodic=True)
+    start = time.perf_counter()
+    matrix = liouvillian_matrix(lb)
+    return {"wall": time.perf_counter() - start, "nnz": int(matrix.nnz)}
+
+
+def run_worker(engine: str, n: int, args, kind: str = "dynamics") -> dict:
+    cmd = [sys.executable, __file__, "--worker", engine, str(n), "--kind", kind, "--tol", str(args.tol),
            "--t-final", str(args.t_final), "--points", str(args.points)]
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"over {args.timeout:g} s"}
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"rc={out.returncode}"}
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -86,14 +133,24 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="N = 4..7 only")
     parser.add_argument("--nmin", type=int, default=4)
     parser.add_argument("--nmax", type=int, default=10)
-    parser.add_argument("--tol", type=float, default=1e-8)
-    parser.add_argument("--t-final", type=float, default=2.0)
-    parser.add_argument("--points", type=int, default=21)
+    parser.add_argument("--tol", type=float, default=1e-10)
+    parser.add_argument("--t-final", type=float, default=1.0)
+    parser.add_argument("--points", type=int, default=11)
+    parser.add_argument("--steady-nmax", type=int, default=8, help="largest N of the steady-state comparison")
+    parser.add_argument("--assembly-nmax", type=int, default=10, help="largest N of the assembly timing")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed to one run")
+    parser.add_argument("--kind", default="dynamics", help=argparse.SUPPRESS)
     parser.add_argument("--device", default=None, help="also run the torch engine on this device (cuda, torch-cpu)")
     parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker[0], int(args.worker[1]), args.tol, args.t_final, args.points)))
+        engine, n = args.worker[0], int(args.worker[1])
+        if args.kind == "steady":
+            print(json.dumps(steady_worker(engine, n)))
+        elif args.kind == "assembly":
+            print(json.dumps(assembly_worker(n)))
+        else:
+            print(json.dumps(worker(engine, n, args.tol, args.t_final, args.points)))
         return
     import numpy as np
 
@@ -131,6 +188,31 @@ def main() -> None:
                 n += 1
             print(f"  {engine:>5}: {per_entry:6.1f} bytes per entry -> N = {n} "
                   f"({per_entry * generator_entries(n) / 2**30:.1f} GB)")
+    steady_nmax = min(args.steady_nmax, 6) if args.quick else args.steady_nmax
+    print("\nsteady state (same chain; model building included)")
+    print(f"{'N':>3} {'qdyn s':>9} {'qutip s':>9} {'qutip/qdyn':>10} {'max|diff|':>10} {'residual':>10} "
+          f"{'distance':>10}")
+    for n in range(args.nmin, steady_nmax + 1):
+        ours, ref = run_worker("qdyn", n, args, "steady"), run_worker("qutip", n, args, "steady")
+        if "error" in ours:
+            print(f"{n:>3} qdyn failed: {ours['error']}")
+            break
+        if "error" in ref:
+            print(f"{n:>3} {ours['wall']:>9.3f} {'(' + ref['error'] + ')':>20} {'':>10} {ours['residual']:>10.1e} "
+                  f"{ours['distance']:>10.1e}", flush=True)
+            continue
+        diff = float(np.max(np.abs(np.array(ours["expect"]) - np.array(ref["expect"]))))
+        print(f"{n:>3} {ours['wall']:>9.3f} {ref['wall']:>9.3f} {ref['wall'] / ours['wall']:>10.2f} {diff:>10.1e} "
+              f"{ours['residual']:>10.1e} {ours['distance']:>10.1e}", flush=True)
+    assembly_nmax = min(args.assembly_nmax, 6) if args.quick else args.assembly_nmax
+    print("\nLiouvillian assembly (liouvillian_matrix)")
+    print(f"{'N':>3} {'qdyn s':>9} {'entries':>12}")
+    for n in range(args.nmin, assembly_nmax + 1):
+        res = run_worker("qdyn", n, args, "assembly")
+        if "error" in res:
+            print(f"{n:>3} failed: {res['error']}")
+            break
+        print(f"{n:>3} {res['wall']:>9.3f} {res['nnz']:>12d}", flush=True)
 
 
 if __name__ == "__main__":

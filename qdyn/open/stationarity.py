@@ -12,16 +12,21 @@ the steady state is unique exactly when ``B`` is invertible. ``B`` is declared s
 the dimension of the null space of ``L``) when its LU factorisation fails or its condition number exceeds
 ``1 / UNIQUENESS_RTOL``: no dissipation, or conserved quantities, leave several steady states.
 
+Solvers: up to ``DENSE_LIMIT`` unknowns a dense SVD and LU; from ``ITERATIVE_LIMIT`` on, Jacobi-preconditioned
+GMRES (:mod:`qdyn.open.iterative`: about a hundred sparse products instead of a factorisation whose fill-in grows
+steeply with the size); in between, or when GMRES does not reach its tolerance or ``B`` looks singular to it, a
+sparse LU with a minimum-degree ordering of ``B + B^T`` (which then decides uniqueness).
+
 Error bound. For any candidate ``x``, ``B (x - x_ss) = B x - e_0``, so
 
     ||x - x_ss||_2 <= ||B^{-1}||_2 ||B x - e_0||_2         (kind "bound": 1/sigma_min(B) from a dense SVD),
     ||x - x_ss||_2 <= ||x - x_ss||_1 <= ||B^{-1}||_1 ||B x - e_0||_1   (kind "estimate": ``||B^{-1}||_1`` by
                                                               Higham's ``onenormest``, which may underestimate),
 
-the first up to ``DENSE_LIMIT`` unknowns, the second beyond. An expectation value ``<O> = o . x`` (``o = vec(O^T)``
-or the POVM observable vector) is then within ``||o||_2 ||x - x_ss||_2`` of its exact steady-state value
-(Cauchy-Schwarz). The *residual* reported is ``||L x||_2`` (for a density matrix the Frobenius norm of
-``L(rho)``, in units of the rates).
+the first up to ``DENSE_LIMIT`` unknowns, the second beyond (with GMRES: ``onenormest`` with inexact solves).
+An expectation value ``<O> = o . x`` (``o = vec(O^T)`` or the POVM observable vector) is then within
+``||o||_2 ||x - x_ss||_2`` of its exact steady-state value (Cauchy-Schwarz). The *residual* reported is
+``||L x||_2`` (for a density matrix the Frobenius norm of ``L(rho)``, in units of the rates).
 
 Physicality: the density matrix returned has its smallest eigenvalue checked against ``-PHYSICALITY_ATOL``
 (:func:`check_physical`, a :class:`qdyn.errors.PhysicsWarning` when it is below).
@@ -38,11 +43,14 @@ import scipy.sparse as sp
 
 from qdyn.errors import PhysicsWarning, check_positive
 
-__all__ = ["DENSE_LIMIT", "PHYSICALITY_ATOL", "UNIQUENESS_RTOL", "BorderedGenerator", "Stationarity",
+__all__ = ["DENSE_LIMIT", "ITERATIVE_LIMIT", "PHYSICALITY_ATOL", "UNIQUENESS_RTOL", "BorderedGenerator", "Stationarity",
            "check_physical"]
 
 #: Largest system solved and bounded densely (an SVD of ``B``); beyond it, sparse LU and ``onenormest``.
 DENSE_LIMIT = 256
+#: Smallest system solved iteratively (Jacobi-preconditioned GMRES, :mod:`qdyn.open.iterative`; 6 qubits for the
+#: Liouvillian), with a sparse LU as the fallback when GMRES does not converge.
+ITERATIVE_LIMIT = 4096
 #: ``B`` with ``sigma_min / sigma_max`` (or ``1 / cond_1``) below this is singular: the steady state is not unique.
 UNIQUENESS_RTOL = 1e-12
 #: Largest null space counted exactly (dense SVD of ``L``) when a steady state is not unique.
@@ -82,10 +90,13 @@ class BorderedGenerator:
         w = np.asarray(functional).reshape(-1)
         if self.matrix.shape != (size, size) or w.shape != (size,) or w[0] == 0:
             raise ValueError("the generator must be square and the functional a vector of its size with w[0] != 0")
-        bordered = self.matrix.tolil()
-        bordered[0, :] = w
-        self.bordered = bordered.tocsr()
+        self.bordered = sp.vstack([sp.csr_matrix(w.reshape(1, -1)), self.matrix[1:]], format="csr")
         self.dense = size <= DENSE_LIMIT
+        #: how the system was solved: "dense" (SVD and LU), "gmres" (:mod:`qdyn.open.iterative`) or "sparse-lu"
+        self.method = "dense" if self.dense else "sparse-lu"
+        #: products of ``B`` (or ``B^H``) made by the iterative solver (0 for the direct ones), its preconditioner
+        self.matvecs, self.preconditioner = 0, None
+        self._steady, self._solve = None, None
         if self.dense:
             dense = self.bordered.toarray()
             singular = np.linalg.svd(dense, compute_uv=False)
@@ -93,27 +104,59 @@ class BorderedGenerator:
             self._inverse_norm = 1.0 / singular[-1] if singular[-1] > 0 else math.inf
             self._solve = (lambda b, _a=dense: np.linalg.solve(_a, b)) if ratio >= UNIQUENESS_RTOL else None
         else:
-            from scipy.sparse.linalg import LinearOperator, onenormest, splu
-
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", sp.SparseEfficiencyWarning)
-                    lu = splu(self.bordered.tocsc())
-            except RuntimeError:  # SuperLU: "Factor is exactly singular"
-                lu = None
-            ratio = 0.0
-            if lu is not None:
-                dtype = np.result_type(self.bordered.dtype, np.float64)
-                inverse = LinearOperator(self.bordered.shape, dtype=dtype,
-                                         matvec=lambda v: lu.solve(np.asarray(v, dtype=dtype)),
-                                         rmatvec=lambda v: lu.solve(np.asarray(v, dtype=dtype), trans="H"))
-                self._inverse_norm = float(onenormest(inverse))
-                norm = float(abs(self.bordered).sum(axis=0).max())
-                ratio = 1.0 / (norm * self._inverse_norm) if np.isfinite(self._inverse_norm) else 0.0
-            self._solve = lu.solve if lu is not None and ratio >= UNIQUENESS_RTOL else None
+            ratio = self._iterative() if size >= ITERATIVE_LIMIT else 0.0
+            if self._steady is None:
+                ratio = self._factorise()
         self.condition = 1.0 / ratio if ratio > 0 else math.inf
-        if self._solve is None:
+        if self._steady is None and self._solve is None:
             raise ValueError(self._not_unique_message())
+
+    def _one_norm(self) -> float:
+        """``||B||_1``, the largest column sum of ``|B|``."""
+        return float(np.bincount(self.bordered.indices, weights=np.abs(self.bordered.data),
+                                 minlength=self.bordered.shape[1]).max())
+
+    def _iterative(self) -> float:
+        """Solve by Jacobi-preconditioned GMRES and estimate ``||B^{-1}||_1``; return ``1 / cond_1`` (0 and no
+        solution kept when a solve fails or ``B`` looks singular: the caller then factorises)."""
+        from qdyn.open.iterative import KrylovSolver
+
+        solver = KrylovSolver(self.bordered)
+        rhs = np.zeros(self.matrix.shape[0])
+        rhs[0] = 1.0
+        x = solver.solve(rhs)
+        inverse_norm = solver.inverse_one_norm() if x is not None else None
+        self.matvecs = solver.matvecs
+        if inverse_norm is None or not np.isfinite(inverse_norm):
+            return 0.0
+        ratio = 1.0 / (self._one_norm() * inverse_norm)
+        if ratio < UNIQUENESS_RTOL:
+            return 0.0
+        self._steady, self._inverse_norm, self.method = x, inverse_norm, "gmres"
+        self.preconditioner = solver.preconditioner
+        return ratio
+
+    def _factorise(self) -> float:
+        """Sparse LU (minimum-degree ordering on ``B + B^T``) and Higham's estimate of ``||B^{-1}||_1``; return
+        ``1 / cond_1`` (0 when the factor is singular)."""
+        from scipy.sparse.linalg import LinearOperator, onenormest, splu
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", sp.SparseEfficiencyWarning)
+                lu = splu(self.bordered.tocsc(), permc_spec="MMD_AT_PLUS_A")
+        except RuntimeError:  # SuperLU: "Factor is exactly singular"
+            lu = None
+        ratio = 0.0
+        if lu is not None:
+            dtype = np.result_type(self.bordered.dtype, np.float64)
+            inverse = LinearOperator(self.bordered.shape, dtype=dtype,
+                                     matvec=lambda v: lu.solve(np.asarray(v, dtype=dtype)),
+                                     rmatvec=lambda v: lu.solve(np.asarray(v, dtype=dtype), trans="H"))
+            self._inverse_norm = float(onenormest(inverse))
+            ratio = 1.0 / (self._one_norm() * self._inverse_norm) if np.isfinite(self._inverse_norm) else 0.0
+        self._solve = lu.solve if lu is not None and ratio >= UNIQUENESS_RTOL else None
+        return ratio
 
     def _not_unique_message(self) -> str:
         size = self.matrix.shape[0]
@@ -133,6 +176,8 @@ class BorderedGenerator:
 
     def solve(self) -> np.ndarray:
         """The steady vector ``x``: ``L x = 0``, ``w . x = 1``."""
+        if self._steady is not None:
+            return self._steady.copy()
         rhs = np.zeros(self.matrix.shape[0], dtype=self.bordered.dtype)
         rhs[0] = 1.0
         return self._solve(rhs)
