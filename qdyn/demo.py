@@ -12,6 +12,7 @@ folder.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -162,11 +163,24 @@ def _table_rows(frame) -> list[dict]:
     return frame[spent].to_dict("records")
 
 
+def _solver_warnings(caught) -> list[str]:
+    """The convergence and physics warnings raised during a comparison, once each (first line)."""
+    from qdyn.errors import ConvergenceWarning, PhysicsWarning
+
+    lines = []
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning | PhysicsWarning):
+            line = f"{w.category.__name__}: {str(w.message).splitlines()[0]}"
+            if line not in lines:
+                lines.append(line)
+    return lines
+
+
 def run_demo(quick: bool = False, out: str | Path = "qdyn-report", echo=print) -> Path:
     """Run the tour, print each table with ``echo`` and write CSVs, PNGs and ``report.md`` into ``out``.
 
     Under each table, one line per solver that stays further than 1e-4 (relative) from the reference says what
-    limits it at this working point.
+    limits it at this working point, followed by the convergence and physics warnings the solvers gave.
     """
     from qdyn import compare
 
@@ -178,13 +192,18 @@ def run_demo(quick: bool = False, out: str | Path = "qdyn-report", echo=print) -
     echo(f"{title}\n\n{text}\n")
     report += [f"## {title}", "", "```", text, "```", ""]
     for title, key, problem, options, figure, limits in _comparisons(quick):
-        frame, runs = compare.compare(problem, options=options, return_runs=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame, runs = compare.compare(problem, options=options, return_runs=True)
         frame.to_csv(out / f"{key}.csv", index=False)
         figure(runs, out / f"{key}.png")
         text = format_table(_table_rows(frame))
         notes = [f"  {solver}: {limits.get(solver, 'no note for this solver')}" for solver in _far(frame, 1e-4)]
         if notes:
             text += "\n\nFurther than 1e-4 from the reference, and why:\n" + "\n".join(notes)
+        said = _solver_warnings(caught)
+        if said:
+            text += "\n\nWhat the solvers warned:\n" + "\n".join(f"  {line}" for line in said)
         heading = f"{title}: {problem.name}, {problem.headline} (reference {frame['reference'].iloc[0]:.10g})"
         echo(f"{heading}\n\n{text}\n")
         report += [f"## {heading}", "", "```", text, "```", "", f"![{title}]({key}.png)", ""]
