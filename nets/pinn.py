@@ -49,7 +49,8 @@ class PINNWavefunction(nn.Module):
 
     Options (keyword-only): ``width`` x ``depth`` hidden units, ``activation`` (``"tanh"`` or ``"sin"``),
     ``parity`` (``None``, ``+1``, ``-1``), ``kinks`` (positions of the potential's jumps), ``decay`` (initial
-    ``alpha`` of a trainable envelope ``exp(-alpha t^2)``; 0 for none), ``input_scale`` (first-layer weight
+    ``alpha`` of a trainable envelope ``exp(-alpha (t - t_c)^2)``; 0 for none) centred at ``envelope_center``
+    (``x``, default the domain's centre; ``t_c`` its scaled position), ``input_scale`` (first-layer weight
     scale), ``feature_scale``, ``seed`` (int), ``dtype``, ``device``.
     """
 
@@ -63,6 +64,7 @@ class PINNWavefunction(nn.Module):
         parity: int | None = None,
         kinks=(),
         decay: float = 0.0,
+        envelope_center: float | None = None,
         input_scale: float = 1.0,
         feature_scale: float = 1.0,
         seed: int = 0,
@@ -85,6 +87,12 @@ class PINNWavefunction(nn.Module):
             raise ValueError(f"feature_scale must be a positive number, got {feature_scale!r}")
         self.feature_scale = float(feature_scale)
         self.kinks = tuple(float(d) for d in kinks)
+        if envelope_center is None:
+            envelope_center = self.center
+        if not math.isfinite(envelope_center) or (parity is not None and envelope_center != self.center):
+            raise ValueError("envelope_center must be a finite number, the domain's centre for a parity network; "
+                             f"got {envelope_center!r}")
+        self.shift = (float(envelope_center) - self.center) / self.half
         self.log_decay = (
             nn.Parameter(torch.tensor(math.log(decay), dtype=dtype, device=device)) if decay else None
         )
@@ -141,10 +149,11 @@ class PINNWavefunction(nn.Module):
         e, e1, e2 = 1.0 - t * t, -2.0 * t / self.half, -2.0 / self.half**2
         if self.log_decay is not None:
             alpha = torch.exp(self.log_decay)
-            q = torch.exp(-alpha * t * t)
+            u = t - self.shift
+            q = torch.exp(-alpha * u * u)
             q1, q2 = (
-                -2.0 * alpha * t * q / self.half,
-                (4.0 * alpha**2 * t * t - 2.0 * alpha) * q / self.half**2,
+                -2.0 * alpha * u * q / self.half,
+                (4.0 * alpha**2 * u * u - 2.0 * alpha) * q / self.half**2,
             )
             e, e1, e2 = e * q, e1 * q + e * q1, e2 * q + 2.0 * e1 * q1 + e * q2
         return e * h, e1 * h + e * h1, e2 * h + 2.0 * e1 * h1 + e * h2

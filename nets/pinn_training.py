@@ -12,9 +12,10 @@ Two objectives, on tensors prepared by :mod:`qdyn.schrodinger.pinn_ritz` and :mo
 * :func:`paper_objective` (``method="pinn-paper"``): mean squared residual ``(-c psi'' + V psi - E psi)^2`` on
   collocation points plus ``lambda (L mean(psi^2) - 1)^2``, with ``E`` fixed or trainable.
 
-:func:`train` runs Adam then L-BFGS on such an objective with tqdm progress, a history, a callback, and
-checkpoint/resume: the networks, optimiser state, phase, epoch and history are saved every ``checkpoint_every``
-epochs, at the end of each phase and on ``KeyboardInterrupt``.
+:func:`train` runs rounds of Adam then L-BFGS on such an objective with tqdm progress, a history, a callback,
+and checkpoint/resume: the networks, optimiser state, round, phase, epoch and history are saved every
+``checkpoint_every`` epochs, at the end of each phase and on ``KeyboardInterrupt``, with the fingerprint of the
+problem, and a checkpoint of another problem or an unreadable one is refused (:mod:`qdyn.nets.training`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable
 
 import torch
 
-from qdyn.nets.training import load_checkpoint, progress_bar, save_checkpoint
+from qdyn.nets.training import CheckpointError, load_checkpoint, progress_bar, save_checkpoint
 
 __all__ = ["ritz_basis", "ritz_eigenpairs", "ritz_objective", "paper_objective", "train"]
 
@@ -120,26 +121,42 @@ def train(
     lbfgs_iters: int = 0,
     lr: float = 1e-3,
     lr_final: float | None = None,
+    rounds: int = 1,
+    after_round: Callable[[], tuple[float, bool]] | None = None,
     progress: bool = False,
     desc: str = "",
     checkpoint=None,
     resume: bool = True,
+    fingerprint: dict | None = None,
     checkpoint_every: int = 100,
     callback: Callable | None = None,
     lbfgs_chunk: int = 20,
     keep_best: bool = False,
-    check: Callable | None = None,
+    lbfgs_guard: Callable[[], Callable[[], float]] | None = None,
 ) -> dict:
-    """Adam for ``adam_epochs`` (learning rate decaying geometrically from ``lr`` to ``lr_final``, constant
-    when ``None``) then L-BFGS (strong Wolfe) for up to ``lbfgs_iters`` iterations. Options are keyword-only.
+    """Up to ``rounds`` rounds of Adam for ``adam_epochs`` (learning rate decaying geometrically from ``lr`` to
+    ``lr_final``, constant when ``None``) then L-BFGS (strong Wolfe) for up to ``lbfgs_iters`` iterations. Every
+    round restarts the decay at ``lr`` (a warm restart: Loshchilov & Hutter, ICLR 2017; on the ``sech^2`` well
+    the Ritz PINN's worst relative error after two rounds fell from 2.6e-6, at a tenth of the rate, to 4.3e-9).
+    Options are keyword-only.
 
     ``modules`` maps names to ``nn.Module`` objects trained together (their parameters are the optimiser's).
     ``objective()`` returns ``(loss, energies)``; its value must be the function whose gradient it gives
     (L-BFGS's line search compares values). Returns the history ``{"loss": [...], "energy": [[...], ...]}``
-    (one entry per Adam epoch or L-BFGS chunk). ``callback(epoch, loss, energies)`` runs after each entry.
-    ``checkpoint`` (a path): saved as described in the module docstring; with ``resume`` an existing file is
-    loaded and training continues where it stopped. With ``keep_best`` the modules end at the Adam iterate of
-    lowest loss (``history["best_epoch"]``, 1-based) rather than the last one.
+    (one entry per Adam epoch or L-BFGS chunk), ``"epochs"``, ``"rounds"`` (the rounds run) and
+    ``"best_epoch"``. ``callback(epoch, loss, energies)`` runs after each entry.
+
+    ``after_round()`` returns ``(score, done)`` after each round: the modules end with the parameters of the
+    round of lowest score, and training stops after a round that is ``done``. With ``keep_best`` the Adam phase
+    ends at its iterate of lowest loss (``history["best_epoch"]``, 1-based) rather than the last one.
+    ``lbfgs_guard()``, when given, is called at the start of every L-BFGS phase and returns an acceptance
+    test: a chunk is kept only when the test's value falls below its value for the last kept chunk.
+
+    ``checkpoint`` (a path): the networks, optimiser states, round, phase, epoch and history are saved every
+    ``checkpoint_every`` epochs, at the end of each phase and on ``KeyboardInterrupt``, with ``fingerprint``
+    (:func:`qdyn.nets.training.save_checkpoint`); with ``resume`` an existing file is loaded - refused with a
+    :class:`~qdyn.nets.training.CheckpointError` when it is unreadable or records another fingerprint - and
+    training continues where it stopped.
 
     L-BFGS minimises ``objective / g0`` with ``g0`` the largest gradient component when it starts: torch's
     L-BFGS takes a first step of ``min(1, 1/|g|_1)`` along ``-g``, which after Adam (``|g| ~ 1e-6``) changes the
@@ -158,21 +175,31 @@ def train(
         tolerance_change=1e-15,
         line_search_fn="strong_wolfe",
     )
+    per_round = adam_epochs + lbfgs_iters
     history = {"loss": [], "energy": []}
-    phase, epoch, lbfgs_scale = "adam", 0, None
-    best = {"loss": float("inf"), "epoch": 0, "modules": None}
-    saved = load_checkpoint(checkpoint) if (checkpoint is not None and resume) else None
+    state = {"round": 0, "phase": "adam", "epoch": 0, "round_start": 0, "lbfgs_scale": None,
+             "best": {"loss": float("inf"), "epoch": 0, "modules": None},
+             "best_round": {"score": float("inf"), "modules": None}}
+    saved = load_checkpoint(checkpoint, fingerprint=fingerprint) if (checkpoint is not None and resume) else None
     if saved is not None:
-        for name, m in modules.items():
-            m.load_state_dict(saved["modules"][name])
-        adam.load_state_dict(saved["adam"])
-        if saved["lbfgs"] is not None:
-            lbfgs.load_state_dict(saved["lbfgs"])
-        history, phase, epoch = saved["history"], saved["phase"], saved["epoch"]
-        lbfgs_scale, best = saved["lbfgs_scale"], saved["best"]
+        try:
+            for name, m in modules.items():
+                m.load_state_dict(saved["modules"][name])
+            adam.load_state_dict(saved["adam"])
+            if saved["lbfgs"] is not None:
+                lbfgs.load_state_dict(saved["lbfgs"])
+            history, state = saved["history"], saved["state"]
+        except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+            raise CheckpointError(f"the checkpoint {checkpoint} does not hold this PINN's training state "
+                                  f"({type(exc).__name__}: {exc}); delete it or pass resume=False to start "
+                                  "afresh") from None
 
     def snapshot():
         return {name: {k: v.detach().clone() for k, v in m.state_dict().items()} for name, m in modules.items()}
+
+    def restore(snap):
+        for name, m in modules.items():
+            m.load_state_dict(snap[name])
 
     def save():
         if checkpoint is not None:
@@ -181,98 +208,113 @@ def train(
                 {
                     "modules": {name: m.state_dict() for name, m in modules.items()},
                     "adam": adam.state_dict(),
-                    "lbfgs": lbfgs.state_dict() if phase != "adam" else None,
+                    "lbfgs": lbfgs.state_dict() if state["phase"] == "lbfgs" else None,
                     "history": history,
-                    "phase": phase,
-                    "epoch": epoch,
-                    "lbfgs_scale": lbfgs_scale,
-                    "best": best,
+                    "state": state,
                 },
+                fingerprint=fingerprint,
             )
 
     def record(loss, energies):
         history["loss"].append(float(loss))
         history["energy"].append(list(energies))
         if callback is not None:
-            callback(epoch, float(loss), energies)
+            callback(state["epoch"], float(loss), energies)
 
-    total = adam_epochs + lbfgs_iters
-    bar = progress_bar(total, progress, desc, initial=min(epoch, total))
+    def closure():
+        lbfgs.zero_grad()
+        loss, _ = objective()
+        loss = loss * state["lbfgs_scale"]
+        loss.backward()
+        return loss
+
+    bar = progress_bar(rounds * per_round, progress, desc, initial=min(state["epoch"], rounds * per_round))
     try:
-        while phase == "adam" and epoch < adam_epochs:
-            if lr_final is not None:
-                for group in adam.param_groups:
-                    group["lr"] = lr * (lr_final / lr) ** (epoch / adam_epochs)
-            adam.zero_grad()
-            loss, energies = objective()
-            loss.backward()
-            if keep_best and float(loss.detach()) < best["loss"]:
-                # the parameters that gave this loss (before the step below moves them)
-                best = {"loss": float(loss.detach()), "epoch": epoch + 1, "modules": snapshot()}
-            adam.step()
-            epoch += 1
-            record(loss.detach(), energies)
-            bar.update(1)
-            bar.set_postfix(loss=f"{float(loss.detach()):.3e}", E0=f"{energies[0]:.10g}")
-            if checkpoint is not None and epoch % checkpoint_every == 0:
-                save()
-        if phase == "adam":
-            if keep_best and best["modules"] is not None:
-                for name, m in modules.items():
-                    m.load_state_dict(best["modules"][name])
-            phase = "lbfgs"
-            save()
-
-        def closure():
-            lbfgs.zero_grad()
-            loss, _ = objective()
-            loss = loss * lbfgs_scale
-            loss.backward()
-            return loss
-
-        if phase == "lbfgs" and epoch < total and lbfgs_scale is None:
-            lbfgs.zero_grad()
-            objective()[0].backward()
-            largest = max(float(p.grad.abs().max()) for p in params if p.grad is not None)
-            lbfgs_scale = 1.0 / largest if largest > 0 else 1.0
-        accepted = (check(), snapshot()) if (check is not None and phase == "lbfgs") else None
-        last_loss = float("inf")
-        while phase == "lbfgs" and epoch < total:
-            state = lbfgs.state[params[0]] if params[0] in lbfgs.state else {}
-            before, evals = state.get("n_iter", 0), state.get("func_evals", 0)
-            lbfgs.step(closure)
-            state = lbfgs.state[params[0]]
-            done = state["n_iter"] - before
-            epoch += done
-            if accepted is not None:
-                value = check()
-                if not value < accepted[0]:
-                    for name, m in modules.items():
-                        m.load_state_dict(accepted[1][name])
-                    break
-                accepted = (value, snapshot())
-            with torch.no_grad():
+        while state["phase"] != "done":
+            start = state["round_start"]  # first epoch of this round
+            while state["phase"] == "adam" and state["epoch"] < start + adam_epochs:
+                if lr_final is not None:
+                    for group in adam.param_groups:
+                        group["lr"] = lr * (lr_final / lr) ** ((state["epoch"] - start) / adam_epochs)
+                adam.zero_grad()
                 loss, energies = objective()
-            record(loss, energies)
-            bar.update(done)
-            bar.set_postfix(loss=f"{float(loss.detach()):.3e}", E0=f"{energies[0]:.10g}")
-            if done < lbfgs_chunk and state["func_evals"] - evals < 5 * lbfgs_chunk:
-                # stopped early: converged, or the line search found no decrease along a direction spoilt by
-                # the objective's rounding noise (~1e-11 relative for the Ritz values). Restart from steepest
-                # descent after a chunk that made progress; stop after one that did not.
-                if float(loss) >= last_loss:
-                    break
+                loss.backward()
+                if keep_best and float(loss.detach()) < state["best"]["loss"]:
+                    # the parameters that gave this loss (before the step below moves them)
+                    state["best"] = {"loss": float(loss.detach()), "epoch": state["epoch"] + 1,
+                                     "modules": snapshot()}
+                adam.step()
+                state["epoch"] += 1
+                record(loss.detach(), energies)
+                bar.update(1)
+                bar.set_postfix(loss=f"{float(loss.detach()):.3e}", E0=f"{energies[0]:.10g}")
+                if checkpoint is not None and state["epoch"] % checkpoint_every == 0:
+                    save()
+            if state["phase"] == "adam":
+                if keep_best and state["best"]["modules"] is not None:
+                    restore(state["best"]["modules"])
+                state["phase"], state["lbfgs_scale"] = "lbfgs", None
                 lbfgs.state.clear()
-            last_loss = float(loss)
-            if checkpoint is not None and epoch % checkpoint_every < lbfgs_chunk:
                 save()
-        phase = "done"
-        save()
+            _lbfgs_phase(state, start + per_round, lbfgs, closure, objective, params, modules, lbfgs_guard, snapshot,
+                         restore, record, bar, lbfgs_chunk, checkpoint is not None and checkpoint_every, save)
+            score, done = after_round() if after_round is not None else (0.0, True)
+            if score < state["best_round"]["score"]:
+                state["best_round"] = {"score": score, "modules": snapshot()}
+            state["round"], state["round_start"] = state["round"] + 1, state["epoch"]
+            state["phase"] = "done" if (done or state["round"] >= rounds) else "adam"
+            save()
+        if state["best_round"]["modules"] is not None:
+            restore(state["best_round"]["modules"])
     except KeyboardInterrupt:
         save()
         raise
     finally:
         bar.close()
-    history["epochs"] = epoch
-    history["best_epoch"] = best["epoch"] if keep_best else None
+    history["epochs"] = state["epoch"]
+    history["rounds"] = state["round"]
+    history["best_epoch"] = state["best"]["epoch"] if keep_best else None
     return history
+
+
+def _lbfgs_phase(state, stop, lbfgs, closure, objective, params, modules, guard_factory, snapshot, restore, record,
+                 bar, chunk, every, save) -> None:
+    """L-BFGS chunks of ``chunk`` iterations until epoch ``stop`` (see :func:`train`)."""
+    if state["phase"] != "lbfgs" or state["epoch"] >= stop:
+        return
+    if state["lbfgs_scale"] is None:
+        lbfgs.zero_grad()
+        objective()[0].backward()
+        largest = max(float(p.grad.abs().max()) for p in params if p.grad is not None)
+        state["lbfgs_scale"] = 1.0 / largest if largest > 0 else 1.0
+    guard = guard_factory() if guard_factory is not None else None
+    accepted = (guard(), snapshot()) if guard is not None else None
+    last_loss = float("inf")
+    while state["epoch"] < stop:
+        opt_state = lbfgs.state[params[0]] if params[0] in lbfgs.state else {}
+        before, evals = opt_state.get("n_iter", 0), opt_state.get("func_evals", 0)
+        lbfgs.step(closure)
+        opt_state = lbfgs.state[params[0]]
+        done = opt_state["n_iter"] - before
+        state["epoch"] += done
+        if accepted is not None:
+            value = guard()
+            if not value < accepted[0]:
+                restore(accepted[1])
+                break
+            accepted = (value, snapshot())
+        with torch.no_grad():
+            loss, energies = objective()
+        record(loss, energies)
+        bar.update(done)
+        bar.set_postfix(loss=f"{float(loss.detach()):.3e}", E0=f"{energies[0]:.10g}")
+        if done < chunk and opt_state["func_evals"] - evals < 5 * chunk:
+            # stopped early: converged, or the line search found no decrease along a direction spoilt by the
+            # objective's rounding noise (~1e-11 relative for the Ritz values). Restart from steepest descent
+            # after a chunk that made progress; stop after one that did not.
+            if float(loss) >= last_loss:
+                break
+            lbfgs.state.clear()
+        last_loss = float(loss)
+        if every and state["epoch"] % every < chunk:
+            save()

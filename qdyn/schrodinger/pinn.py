@@ -6,8 +6,9 @@
 * ``method="pinn-paper"`` - :func:`~qdyn.schrodinger.pinn_paper.solve_pinn_paper`: the residual method of
   "Physics-Informed Neural Networks for One-Dimensional Quantum Well Problems" (2025), one level, float32.
 
-Both report each level's Rayleigh quotient and residual bound ``r = ||H psi - E psi||`` on nodes finer than the
-training ones (:mod:`qdyn.schrodinger.pinn_common`). ``solve_pinn(problem, k, mode="default" | "paper")`` is the
+Both report each level's Rayleigh quotient, its residual ``r = ||H psi - E psi||`` on nodes finer than the
+training ones, and the Kato-Temple bound ``r^2 / gap`` of its error, judged against ``tol``
+(:mod:`qdyn.schrodinger.pinn_common`). ``solve_pinn(problem, k, mode="default" | "paper")`` is the
 former front door, kept one release as a deprecated alias.
 """
 

@@ -23,7 +23,8 @@ is ill-conditioned there, its curvature along the next even level ``(E_2 - E_0)^
   from ``1e-2`` to ``1e-3`` over 6000 epochs, and the iterate of lowest loss kept (not the last one).
 
 The reported energy is the Rayleigh quotient of the trained ``psi`` by split Gauss-Legendre quadrature, with its
-residual bound (:mod:`qdyn.schrodinger.pinn_common`); the paper's trained ``E`` is in ``history[0]["energy"]``
+residual ``r`` and Kato-Temple error bound (:mod:`qdyn.schrodinger.pinn_common`; ``tol`` default 1e-3, the
+paper's accuracy); the paper's trained ``E`` is in ``history[0]["energy"]``
 (near a jump of ``V`` it is biased by the network's smoothing of the kink in ``psi''``, ~1e-2, whereas the
 Rayleigh quotient is second order in the error of ``psi``).
 """
@@ -34,7 +35,18 @@ import numpy as np
 
 from qdyn.errors import check_int, check_positive
 from qdyn.results import Stopwatch
-from qdyn.schrodinger.pinn_common import energy_scale, pinn_result, pinn_setup, rayleigh_residuals
+from qdyn.schrodinger.pinn_common import (
+    box_of,
+    check_problem,
+    energy_scale,
+    judge,
+    neighbour_levels,
+    pinn_fingerprint,
+    pinn_result,
+    pinn_setup,
+    rayleigh_residuals,
+)
+from qdyn.schrodinger.pinn_grid import PINNGrid
 
 __all__ = ["solve_pinn_paper"]
 
@@ -43,6 +55,7 @@ def solve_pinn_paper(
     problem,
     k: int = 1,
     *,
+    tol: float = 1e-3,
     seed=None,
     device: str = "cpu",
     precision: str = "single",
@@ -75,12 +88,14 @@ def solve_pinn_paper(
     options as in :func:`qdyn.schrodinger.pinn_ritz.solve_pinn_ritz`. Returns an
     :class:`~qdyn.schrodinger.result.EigenResult` with ``method="pinn-paper"``.
     """
-    setup, k = pinn_setup(problem, k, seed=seed, device=device, precision=precision, width=width, depth=depth,
-                          adam_epochs=adam_epochs, lbfgs_iters=lbfgs_iters, lr=lr, lr_final=lr_final,
-                          lr_final_ratio=1 / 10, n_quad=n_quad)
+    k, tol = check_problem(problem, k, tol)
     if k != 1:
         raise ValueError(f"method='pinn-paper' solves one state (k=1), as in the paper; got k={k}. "
                          "Use method='pinn' for excited states.")
+    grid = PINNGrid(box_of(problem), problem.breakpoints, 0.5 * sum(problem.domain))
+    setup = pinn_setup(problem, seed=seed, device=device, precision=precision, width=width, depth=depth,
+                       adam_epochs=adam_epochs, lbfgs_iters=lbfgs_iters, lr=lr, lr_final=lr_final,
+                       lr_final_ratio=1 / 10, n_quad=n_quad, tol=tol, grid=grid)
     from qdyn.nets.pinn import PINNWavefunction
     from qdyn.nets.pinn_training import paper_objective, train
 
@@ -95,13 +110,14 @@ def solve_pinn_paper(
         # guess above min V, so E drifts to the level nearest the guess instead of chasing the untrained psi's
         # Rayleigh quotient (up to max V) and landing on a higher level.
         unit = 0.25 * max(e0 - v_min, problem.c * (np.pi / problem.length) ** 2)
+        # the ground state of a mirror-symmetric problem is even: an even network cannot drift to the odd first
+        # excited state (the barrier's tunnelling partner lies only 38% higher)
+        even = bool(parity and problem.parity_center is not None)
         model = PINNWavefunction(
             problem.domain,
             width=setup.width,
             depth=setup.depth,
-            # the ground state of a mirror-symmetric problem is even: an even network cannot drift to the odd
-            # first excited state (the barrier's tunnelling partner lies only 38% higher)
-            parity=1 if (parity and problem.parity_center is not None) else None,
+            parity=1 if even else None,
             feature_scale=check_positive(
                 "feature_scale", _feature_scale(problem) if feature_scale is None else feature_scale),
             seed=setup.seed,
@@ -114,28 +130,29 @@ def solve_pinn_paper(
         def energy_value():
             return e0 + unit * theta
 
-        objective = paper_objective(
-            model,
-            energy_value,
-            tensor(x_col),
-            tensor(problem.V(x_col)),
-            c,
-            problem.length,
-            # A stiff penalty (the residual's scale squared) pins |psi| and slows Adam along the constraint;
-            # (E - min V)^2 still makes psi = 0 (loss norm_weight) worse than a state whose mean squared
-            # residual is below it.
-            check_positive("norm_weight", (e0 - v_min) ** 2 if norm_weight is None else norm_weight),
-        )
+        # A stiff penalty (the residual's scale squared) pins |psi| and slows Adam along the constraint;
+        # (E - min V)^2 still makes psi = 0 (loss norm_weight) worse than a state whose mean squared residual is
+        # below it.
+        norm_weight = check_positive("norm_weight", (e0 - v_min) ** 2 if norm_weight is None else norm_weight)
+        objective = paper_objective(model, energy_value, tensor(x_col), tensor(problem.V(x_col)), c,
+                                    problem.length, norm_weight)
+        fingerprint = pinn_fingerprint(problem, k, "pinn-paper", setup, modules, parity=even,
+                                       feature_scale=model.feature_scale, energy=energy, energy_init=e0,
+                                       n_collocation=int(x_col.size), norm_weight=norm_weight)
         history = train(objective, modules, adam_epochs=setup.adam_epochs, lbfgs_iters=setup.lbfgs_iters,
                         lr=setup.lr, lr_final=setup.lr_final, progress=progress,
                         desc=f"PINN (paper) {problem.name}", checkpoint=checkpoint, resume=resume,
-                        checkpoint_every=checkpoint_every, callback=callback, keep_best=True)
+                        fingerprint=fingerprint, checkpoint_every=checkpoint_every, callback=callback,
+                        keep_best=True)
         with torch.no_grad():
             psi, d1, d2 = (f.detach()[:, None] for f in model.derivatives(setup.x_eval))
             e, res = rayleigh_residuals(psi, d1, d2, setup.w_eval, setup.v_eval, c)
             states = model(tensor(setup.x_grid)).detach().cpu().numpy()[None, :]
+        step = 2 if even else 1
+        levels = neighbour_levels(problem, setup, [0], step)
+        judged = judge(problem, setup, levels, [float(e[0])], [float(res[0])], [0], step)
     return pinn_result(problem, k, "pinn-paper", setup, energies=[float(e[0])], residuals=[float(res[0])],
-                       states=states, modules=modules, history=history, wall_time=clock.elapsed,
+                       states=states, modules=modules, history=history, wall_time=clock.elapsed, judged=judged,
                        extra_history={"best_epoch": history["best_epoch"]})
 
 

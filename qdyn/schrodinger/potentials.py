@@ -24,6 +24,7 @@ __all__ = [
     "square_well",
     "square_barrier",
     "harmonic",
+    "quartic",
     "double_well",
     "poschl_teller",
     "morse",
@@ -53,11 +54,24 @@ class Potential:
         object.__setattr__(self, "discontinuities", jumps)
 
     def __call__(self, x) -> np.ndarray:
-        """``V(x)`` as a float64 array of the shape of ``x``; ``ValueError`` if it is not finite."""
+        """``V(x)`` as a float64 array of the shape of ``x`` (a scalar is broadcast: a constant potential).
+        ``TypeError`` when the callable returns something that is not real numbers, ``ValueError`` when it
+        returns another shape or a non-finite value - each naming the potential."""
         x = np.asarray(x, dtype=np.float64)
-        v = np.asarray(self.func(x), dtype=np.float64)
+        raw = self.func(x)
+        if raw is None:
+            raise TypeError(f"potential {self.name!r} returned None; it must return V at the points x")
+        try:
+            v = np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"potential {self.name!r} must return real numbers, got {type(raw).__name__} "
+                            f"({raw!r:.60})") from None
         if v.shape != x.shape:
-            v = np.broadcast_to(v, x.shape).copy()
+            if v.ndim != 0:
+                raise ValueError(f"potential {self.name!r} returned an array of shape {v.shape} for x of shape "
+                                 f"{x.shape}; it must be vectorised, returning V at every point of x (or one "
+                                 "number)")
+            v = np.full(x.shape, float(v))
         if not np.all(np.isfinite(v)):
             bad = x[~np.isfinite(v)].ravel()[0]
             raise ValueError(
@@ -109,6 +123,18 @@ def harmonic(strength: float = 1.0, center: float = 0.0) -> Potential:
         lambda x: strength * (x - center) ** 2,
         symmetry_center=float(center),
         name="harmonic",
+        params={"strength": strength, "center": center},
+    )
+
+
+def quartic(strength: float = 1.0, center: float = 0.0) -> Potential:
+    """``V = strength (x - center)^4``, the anharmonic oscillator (no closed form; ``-psi'' + x^4 psi`` has
+    ``E_0 = 1.0603620905``, Hioe & Montroll, J. Math. Phys. 16, 1945 (1975))."""
+    strength = check_positive("strength", strength)
+    return Potential(
+        lambda x: strength * (x - center) ** 4,
+        symmetry_center=float(center),
+        name="quartic",
         params={"strength": strength, "center": center},
     )
 

@@ -4,8 +4,9 @@ A :class:`Problem` is a potential, a domain ``(a, b)``, boundary conditions and 
 
 * ``boundary="dirichlet"``: hard walls at ``a`` and ``b`` (``psi(a) = psi(b) = 0``) - a box;
 * ``boundary="decaying"``: the infinite line, with ``(a, b)`` the window outside which the states are
-negligible
-  (solvers still put ``psi = 0`` there, so the window must be wide enough).
+  negligible. Solvers put ``psi = 0`` there: the classical ones estimate what that costs and widen the window
+  when the states have not decayed (:mod:`qdyn.schrodinger.refine`), the PINN cuts it to where they live
+  (:mod:`qdyn.schrodinger.pinn_grid`).
 
 The named constructors below attach the analytic levels from :mod:`qdyn.schrodinger.exact`
 (``problem.exact``).
@@ -30,6 +31,7 @@ __all__ = [
     "finite_well",
     "barrier",
     "harmonic_oscillator",
+    "quartic_oscillator",
     "double_well",
     "poschl_teller",
     "morse",
@@ -54,7 +56,8 @@ class Problem:
     def __post_init__(self):
         if not isinstance(self.potential, Potential):
             if callable(self.potential):
-                object.__setattr__(self, "potential", _pot.custom(self.potential))
+                name = getattr(self.potential, "__name__", "custom")
+                object.__setattr__(self, "potential", _pot.custom(self.potential, name=name))
             else:
                 raise TypeError(
                     f"potential must be a Potential or a callable, got {type(self.potential).__name__}"
@@ -166,6 +169,13 @@ def harmonic_oscillator(strength: float = 1.0, window: float = 10.0, units="natu
         "harmonic_oscillator",
         exact=lambda k: _exact.harmonic_levels(k, strength, units),
     )
+
+
+def quartic_oscillator(strength: float = 1.0, window: float = 6.0, units="natural") -> Problem:
+    """The anharmonic oscillator ``V = strength x^4`` on ``[-window, window]`` (no closed form; for the defaults
+    ``E_0 = 1.0603620905``, Hioe & Montroll, J. Math. Phys. 16, 1945 (1975))."""
+    window = check_positive("window", window)
+    return Problem(_pot.quartic(strength), (-window, window), "decaying", as_units(units), "quartic_oscillator")
 
 
 def double_well(height: float = 5.0, minimum: float = 1.0, window: float = 4.0, units="natural") -> Problem:

@@ -61,3 +61,13 @@ def test_too_many_bound_states_is_an_error():
         S.poschl_teller().exact(5)
     with pytest.raises(ValueError, match="bound states"):
         S.morse().exact(5)
+
+
+def test_reference_levels_are_analytic_or_converged():
+    # no closed form: the converged Chebyshev levels (the double well agrees with the sinc DVR to 1e-10)
+    problem = S.double_well()
+    np.testing.assert_allclose(S.reference_levels(problem, 3), S.solve_eigen(problem, 3, method="dvr").energies,
+                               rtol=1e-10)
+    assert np.array_equal(S.reference_levels(S.morse(), 3), S.morse().exact(3))
+    with pytest.warns(DeprecationWarning, match="tol"):  # the former fixed grid size: ignored, one release
+        np.testing.assert_array_equal(S.reference_levels(problem, 3, n=96), S.reference_levels(problem, 3))

@@ -50,6 +50,33 @@ def test_nan_potential_is_an_error():
         S.Problem(S.potentials.custom(lambda x: np.sqrt(x - 0.5)), (0.0, 1.0))
 
 
+def test_a_potential_of_the_wrong_shape_or_type_is_an_error_naming_it():
+    def pairs(x):
+        return np.stack([x, x], axis=-1)
+
+    def short(x):
+        return x[:-1] ** 2
+
+    def words(x):
+        return "deep well"
+
+    def nothing(x):
+        return None
+
+    with pytest.raises(ValueError, match=r"potential 'pairs' returned an array of shape \(33, 2\)"):
+        S.Problem(pairs, (0.0, 1.0))
+    with pytest.raises(ValueError, match="potential 'short'.*vectorised"):
+        S.Problem(short, (0.0, 1.0))
+    with pytest.raises(TypeError, match="potential 'words' must return real numbers"):
+        S.Problem(words, (0.0, 1.0))
+    with pytest.raises(TypeError, match="potential 'nothing' returned None"):
+        S.Problem(nothing, (0.0, 1.0))
+    # one number is a constant potential
+    assert S.Problem(lambda x: 2.0, (0.0, 1.0)).V(np.array([0.2, 0.7])).tolist() == [2.0, 2.0]
+    with pytest.raises(ValueError, match="domain must be finite"):
+        S.Problem(S.potentials.constant(), (0.0, np.inf))
+
+
 def test_bad_arguments():
     problem = S.infinite_well()
     with pytest.raises(ValueError, match="k must be >= 1"):
