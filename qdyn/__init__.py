@@ -13,7 +13,6 @@ Layers (each imports only those below it; see DESIGN.md):
 """
 
 from importlib import import_module
-
 from importlib.metadata import PackageNotFoundError, version
 
 try:
