@@ -37,17 +37,12 @@ from qdyn.cooling import (
     solve_phases_newton,
     spectral_normalisation,
 )
+from qdyn.qsp import of_degree
 
 
-def _sign_of_degree(target):
-    lo, hi = 1e-4, 0.9
-    for _ in range(40):
-        mid = np.sqrt(lo * hi)
-        if sign_polynomial(mid, 1e-6).degree > target:
-            lo = mid
-        else:
-            hi = mid
-    return sign_polynomial(hi, 1e-6)
+def _sign_of_degree(target_degree):
+    """The sign polynomial (delta = 1e-6) of the largest degree at most ``target_degree``."""
+    return of_degree(lambda eps: sign_polynomial(eps, 1e-6), target_degree, 1e-4, 0.9, increasing=False)
 
 
 def phase_benchmark(degrees):

@@ -23,21 +23,14 @@ import time
 
 import numpy as np
 
-from qdyn.qsp import erf_polynomial, qsp_response, solve_phases_newton
+from qdyn.qsp import erf_polynomial, of_degree, qsp_response, solve_phases_newton
 
 DELTA = 2e-10  #: erf_polynomial's delta: clipping margin delta/8 = 2.5e-11 below 1
 
 
 def erf_of_degree(target: int, delta: float = DELTA):
-    """The erf polynomial (``delta``) whose degree is the largest at most ``target``, by bisection on ``s``."""
-    lo, hi = 1.0, 2.0 * target
-    for _ in range(60):
-        mid = np.sqrt(lo * hi)
-        if erf_polynomial(mid, delta).degree > target:
-            hi = mid
-        else:
-            lo = mid
-    return erf_polynomial(lo, delta)
+    """The erf polynomial (``delta``) whose degree is the largest at most ``target``."""
+    return of_degree(lambda width: erf_polynomial(width, delta), target, 1.0, 2.0 * target, increasing=True)
 
 
 def run(degrees) -> None:

@@ -24,6 +24,7 @@ from qdyn.qsp.polynomials import (
     FourierSeries,
     erf_polynomial,
     fourier_sign_series,
+    of_degree,
     qetu_sign_polynomial,
     sign_polynomial,
 )
@@ -31,6 +32,6 @@ from qdyn.qsp.polynomials import (
 __all__ = [
     "ChebyshevSeries", "FourierSeries", "GQSPPhases", "PhaseSolverError", "QSPPhases", "complementary_polynomial",
     "erf_polynomial", "evolution_phases", "fourier_sign_series", "gqsp_response", "jacobi_anger_polynomials",
-    "qetu_sign_polynomial", "qsp_response", "sign_polynomial", "solve_gqsp_phases", "solve_phases",
+    "of_degree", "qetu_sign_polynomial", "qsp_response", "sign_polynomial", "solve_gqsp_phases", "solve_phases",
     "solve_phases_lm", "solve_phases_newton",
 ]

@@ -48,6 +48,7 @@ __all__ = [
     "chebyshev_coefficients_of",
     "erf_polynomial",
     "fourier_sign_series",
+    "of_degree",
     "qetu_sign_polynomial",
     "sign_polynomial",
 ]
@@ -285,3 +286,21 @@ def fourier_sign_series(mu: float, eps: float, delta: float, tau: float, *,
     scale = (1 - delta / 8) / (1 + t)
     coeffs = spectrum[np.arange(-d, d + 1) % n] * scale
     return FourierSeries(coeffs, tau=tau, mu=mu, error_bound=delta / 4 + t + (1 - scale))
+
+
+def of_degree(build, target: int, lo: float, hi: float, *, increasing: bool, iterations: int = 60):
+    """The polynomial ``build(s)`` of the largest degree at most ``target``, for ``s`` in ``[lo, hi]``.
+
+    ``build`` maps a width parameter to a series whose degree is monotone in it: ``increasing=True`` for
+    ``erf_polynomial``'s steepness ``s``, ``False`` for ``sign_polynomial``'s ``eps``. The parameter is bisected
+    geometrically; the end points themselves are never built (one of them may need too high a degree).
+    """
+    check_int("target", target, minimum=1)
+    small, large = (lo, hi) if increasing else (hi, lo)  # degree(small) <= degree(large)
+    for _ in range(iterations):
+        mid = float(np.sqrt(small * large))
+        if build(mid).degree > target:
+            large = mid
+        else:
+            small = mid
+    return build(small)

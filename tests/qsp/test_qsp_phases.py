@@ -7,6 +7,7 @@ import pytest
 from qdyn.qsp import (
     PhaseSolverError,
     erf_polynomial,
+    of_degree,
     qetu_sign_polynomial,
     qsp_response,
     sign_polynomial,
@@ -17,15 +18,8 @@ from qdyn.qsp.phases import _response_and_jacobian, _verify
 
 
 def _sign_of_degree(target_degree):
-    """The sign polynomial (delta = 1e-6) whose degree is closest to ``target_degree``."""
-    lo, hi = 1e-3, 0.9
-    for _ in range(40):  # bisection on eps: degree decreases with eps
-        mid = np.sqrt(lo * hi)
-        if sign_polynomial(mid, 1e-6).degree > target_degree:
-            lo = mid
-        else:
-            hi = mid
-    return sign_polynomial(hi, 1e-6)
+    """The sign polynomial (delta = 1e-6) of the largest degree at most ``target_degree``."""
+    return of_degree(lambda eps: sign_polynomial(eps, 1e-6), target_degree, 1e-3, 0.9, increasing=False)
 
 
 def _independent_response(phases, x):
