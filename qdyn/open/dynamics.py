@@ -178,13 +178,15 @@ def evolve(lindbladian, rho0, times, *, method: str = "liouvillian", e_ops=None,
     warns ``DeprecationWarning``.
     """
     from qdyn.open.lindbladian import Lindbladian
-    from qdyn.open.liouvillian import check_times
+    from qdyn.open.liouvillian import check_liouvillian_size, check_times
     from qdyn.open.named_observables import named_e_ops
 
     if not isinstance(lindbladian, Lindbladian):
         raise TypeError(f"lindbladian must be a qdyn.open.Lindbladian, got {type(lindbladian).__name__}")
     run = _METHODS[check_method(method)]
     n = lindbladian.num_qubits
+    if method != "transformer":  # every other method holds 4**n-entry density (or POVM) vectors
+        check_liouvillian_size(n)
     ops = named_e_ops(e_ops, n)
     t = check_times(times)
     return run(lindbladian, rho0, t, ops, store_states=bool(store_states), seed=seed, progress=progress,

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from qdyn.errors import check_positive
+from qdyn.errors import check_memory, check_positive
 from qdyn.open.density import as_density_matrix
 from qdyn.open.lindbladian import Lindbladian
 from qdyn.open.superoperator import liouvillian_csr
@@ -56,10 +56,19 @@ def liouvillian_matrix(lindbladian: Lindbladian) -> sp.csr_matrix:
     assembled from XOR masks of the sparse ``H_eff`` and jump operators (:mod:`qdyn.open.superoperator`)."""
     if not isinstance(lindbladian, Lindbladian):
         raise TypeError(f"lindbladian must be a Lindbladian, got {type(lindbladian).__name__}")
+    check_liouvillian_size(lindbladian.num_qubits)
     h_eff = lindbladian.effective_hamiltonian().to_matrix(sparse=True)
     jumps = [(float(rate), g.to_matrix(sparse=True))
              for g, rate in zip(lindbladian.jump_ops, lindbladian.rates, strict=True) if rate != 0]
     return liouvillian_csr(h_eff, jumps)
+
+
+def check_liouvillian_size(num_qubits: int) -> None:
+    """:class:`~qdyn.errors.InsufficientMemoryError` before building a Liouvillian whose density vectors (``4^n``
+    complex entries; the matrix and the propagator's work vectors hold several of them) do not fit."""
+    n = int(num_qubits)
+    check_memory(8 * 16 * 4.0**n, f"the Liouvillian of {n} qubits (vectors of 4**{n} entries)",
+                 "use fewer qubits, or the POVM transformer (method='transformer')")
 
 
 def check_times(times) -> np.ndarray:
@@ -144,6 +153,7 @@ class Liouvillian:
 
         if precision not in ("double", "single"):
             raise ValueError(f"unknown precision {precision!r}; expected 'double' or 'single'")
+        check_liouvillian_size(lindbladian.num_qubits)
         self.lindbladian = lindbladian
         self.num_qubits = lindbladian.num_qubits
         self.dim = 4**self.num_qubits
@@ -401,10 +411,11 @@ def steady_state_system(lindbladian: Lindbladian):
     the row of ``d rho_00/dt`` is replaced by ``Tr rho = 1``. ``ValueError`` when the steady state is not unique."""
     from qdyn.open.stationarity import BorderedGenerator
 
+    matrix = liouvillian_matrix(lindbladian)
     d = 2**lindbladian.num_qubits
     trace = np.zeros(d * d)
     trace[np.arange(d) * (d + 1)] = 1.0
-    return BorderedGenerator(liouvillian_matrix(lindbladian), trace, what="the Liouvillian")
+    return BorderedGenerator(matrix, trace, what="the Liouvillian")
 
 
 def steady_state_density(lindbladian: Lindbladian) -> np.ndarray:

@@ -212,10 +212,13 @@ def steady_state(lindbladian, *, method: str = "liouvillian", e_ops=None, seed=N
     :func:`qdyn.open.steady_state_transformer` and warns ``DeprecationWarning``.
     """
     from qdyn.open.lindbladian import Lindbladian
+    from qdyn.open.liouvillian import check_liouvillian_size
     from qdyn.open.named_observables import named_e_ops
 
     if not isinstance(lindbladian, Lindbladian):
         raise TypeError(f"lindbladian must be a qdyn.open.Lindbladian, got {type(lindbladian).__name__}")
     run = _METHODS[check_method(method)]
+    if method != "transformer":  # every other method holds 4**n-entry density (or POVM) vectors
+        check_liouvillian_size(lindbladian.num_qubits)
     return run(lindbladian, named_e_ops(e_ops, lindbladian.num_qubits), seed=seed, progress=progress,
                **method_options)

@@ -217,3 +217,20 @@ def test_iterative_solver_falls_back_to_lu(monkeypatch):
     system = steady_state_system(lb)
     assert system.method == "sparse-lu"
     assert np.linalg.norm(system.solve() - _direct_steady_state(lb)) < 1e-12
+
+
+def test_a_lattice_too_large_for_the_liouvillian_is_refused_before_allocating():
+    # a 5x5 dissipative XYZ lattice: 25 qubits, density vectors of 4**25 entries (used to fail allocating 8 PiB)
+    from qdyn.errors import InsufficientMemoryError
+    from qdyn.open import dissipative_xyz, evolve, steady_state
+
+    lattice = dissipative_xyz(5)
+    assert lattice.num_qubits == 25
+    refused = r"Liouvillian of 25 qubits .* POVM transformer \(method='transformer'\)"
+    with pytest.raises(InsufficientMemoryError, match=refused):
+        steady_state(lattice, method="liouvillian")
+    with pytest.raises(InsufficientMemoryError, match="Liouvillian of 25 qubits"):
+        evolve(lattice, "0", [0.0, 0.1], method="liouvillian")
+    for method in ("qutip", "povm"):
+        with pytest.raises(InsufficientMemoryError, match="Liouvillian of 25 qubits"):
+            steady_state(lattice, method=method)
