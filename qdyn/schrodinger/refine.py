@@ -288,9 +288,11 @@ def refine(problem: Problem, k: int, method: str, *, tol: float, n: int | None =
         estimates = change + floor + window_err
         # widen once the grid has converged, or earlier when the truncation dominates (a DVR on a window the
         # states fill does not converge in n)
-        next_grid = ladder.refine(grid)  # within the budget, and while rounding stays below the target
+        # refine within the budget while the finer grid's rounding stays below the target, or, for a target
+        # below the method's rounding, while it still lies below the present error (the best reachable grid)
+        next_grid = ladder.refine(grid)
         can_refine = (ladder.unknowns(current, next_grid) <= ladder.max_unknowns
-                      and bool(np.all(ladder.rounding(current, next_grid, energies) < target)))
+                      and bool(np.all(ladder.rounding(current, next_grid, energies) < np.maximum(target, change))))
         undecayed = bool(np.any(side > 0.1 * target[:, None]))
         level = _undecayed(current, energies, window_err, target) if undecayed else ""
         if undecayed and (grid_done or not can_refine

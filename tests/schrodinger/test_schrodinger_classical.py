@@ -186,3 +186,19 @@ def test_bad_classical_options():
         S.solve_eigen(problem, 1, method="dvr", subdivide=2)
     with pytest.raises(ValueError, match="n must be"):
         S.solve_eigen(problem, 1, method="cheb", n=2)
+
+
+def test_a_tolerance_below_rounding_returns_the_best_grid_flagged():
+    # a sextic double well no test tunes on (V = x^6 - 4 x^2, hbar^2/2m = 1): tol = 1e-14 is below Chebyshev's
+    # rounding, so it must say so, yet return its finest useful grid, whose estimate still holds against DVR
+    from qdyn.schrodinger import Potential, Problem, as_units, solve_eigen
+
+    sextic = Problem(potential=Potential(lambda x: x**6 - 4 * x**2, symmetry_center=0.0, name="sextic"),
+                     domain=(-4.0, 4.0), boundary="dirichlet", units=as_units("natural"), name="sextic")
+    with pytest.warns(ConvergenceWarning, match="did not reach tol=1e-14"):
+        tight = solve_eigen(sextic, 3, method="cheb", tol=1e-14)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        reference = solve_eigen(sextic, 3, method="dvr")
+    assert not tight.converged and np.all(np.isfinite(tight.error_estimates))
+    assert np.all(np.abs(tight.energies - reference.energies) <= tight.error_estimates + reference.error_estimates)
