@@ -3,8 +3,11 @@
 An engine below :mod:`qdyn.cooling` and :mod:`qdyn.circuits` (numpy and scipy only):
 
 * :mod:`qdyn.qsp.polynomials` -- erf-based shifted-sign polynomials (Chebyshev series) and Fourier sign series;
-* :mod:`qdyn.qsp.phases` -- QSP phase factors in the wx/qsvt/qetu conventions (Newton on symmetric QSP,
-  Levenberg-Marquardt as a check), with verification of the rebuilt polynomial;
+* :mod:`qdyn.qsp.nlft` -- symmetric QSP phases by the nonlinear Fourier transform (Weiss's outer function by
+  FFT, layer stripping), ``O(d^2)`` without iterations;
+* :mod:`qdyn.qsp.phases` -- QSP phase factors in the wx/qsvt/qetu conventions (NLFT, polished by Newton where
+  needed; Newton from the Chebyshev guess and Levenberg-Marquardt as checks), with verification of the
+  rebuilt polynomial;
 * :mod:`qdyn.qsp.gqsp` -- GQSP angles for the Fourier route (FFT complementary polynomial, layer stripping);
 * :mod:`qdyn.qsp.evolution` -- time evolution by QSVT: Jacobi-Anger polynomials of cos and sin, their phases.
 """

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qdyn.errors import check_positive
+from qdyn.qsp.nlft import outer_complement
 from qdyn.qsp.phases import PhaseSolverError
 
 __all__ = ["GQSPPhases", "complementary_polynomial", "gqsp_response", "r_matrix", "solve_gqsp_phases"]
@@ -49,25 +50,17 @@ class GQSPPhases:
 
 
 def complementary_polynomial(p_coeffs, *, n_fft: int | None = None) -> np.ndarray:
-    """Coefficients of the outer ``Q`` (degree ``D``) with ``|P|^2 + |Q|^2 = 1`` on the unit circle."""
+    """Coefficients of the outer ``Q`` (degree ``D``) with ``|P|^2 + |Q|^2 = 1`` on the unit circle (the Weiss
+    step of :func:`qdyn.qsp.nlft.outer_complement`, on ``n_fft`` points, default ``64 (D + 1)`` rounded up to a
+    power of two)."""
     p = np.asarray(p_coeffs, dtype=complex)
     degree = p.size - 1
     if n_fft is None:
         n_fft = 1 << int(np.ceil(np.log2(64 * (degree + 1))))
-    if n_fft < 2 * (degree + 1):
-        raise ValueError(f"n_fft must be at least 2 (degree + 1) = {2 * (degree + 1)}, got {n_fft}")
-    values = np.fft.fft(p, n_fft)  # P at w_k = e^{-2 pi i k / N}
-    gap = 1 - np.abs(values) ** 2
-    if np.min(gap) <= 0:
-        raise ValueError(f"|P| must stay below 1 on the unit circle for a complement; max |P|^2 = "
-                         f"{1 - np.min(gap):.17g}")
-    # np.fft.fft evaluates at e^{-i...}: frequency index k of ifft(log) is the coefficient of w^k
-    log_coeffs = np.fft.ifft(np.log(gap) / 2)
-    analytic = np.zeros(n_fft, dtype=complex)
-    analytic[0] = log_coeffs[0]
-    analytic[1:n_fft // 2] = 2 * log_coeffs[1:n_fft // 2]
-    q_values = np.exp(np.fft.fft(analytic))
-    return np.fft.ifft(q_values)[: degree + 1]
+    peak = np.max(np.abs(np.fft.fft(p, max(n_fft, 1))))
+    if peak >= 1:
+        raise ValueError(f"|P| must stay below 1 on the unit circle for a complement; max |P| = {peak:.17g}")
+    return outer_complement(p, n_fft)[0]
 
 
 def r_matrix(theta, phi, lam=0.0):

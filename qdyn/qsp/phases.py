@@ -7,21 +7,32 @@ Convention ``"wx"`` (symmetric QSP; Dong, Meng, Whaley, Lin, PRA 103, 042419 (20
 with symmetric phases ``phi_k = phi_{d-k}``; the solvers find ``Phi`` with ``Im <0|U(x, Phi)|0> = p(x)`` on
 [-1, 1]. The ``ceil((d+1)/2)`` reduced phases are fixed by matching ``p`` on as many positive Chebyshev nodes.
 
-* :func:`solve_phases_newton` -- Newton's method on that square system (Dong, Lin, Ni, Wang, "Robust iterative
-  method for symmetric quantum signal processing in all parameter regimes", SIAM J. Sci. Comput. (2024)), from
-  their guess ``phi_j = c_{d-2j} / 2`` (Chebyshev coefficients ``c``; the first Newton step from 0). Each
+* :func:`solve_phases_newton` -- from the phases of the nonlinear Fourier transform (:mod:`qdyn.qsp.nlft`:
+  Weiss's outer function by FFT, then layer stripping; ``O(d^2)`` without iterations, the default start), which
+  are returned as they are when they already rebuild ``p`` to ``tol`` (erf and sign polynomials up to degree
+  10^4 at ``1 - max|p| = 2.5e-11``), else polished by Newton's method on the square system (Dong, Lin, Ni, Wang,
+  "Robust iterative method for symmetric quantum signal processing in all parameter regimes", SIAM J. Sci.
+  Comput. (2024)); ``start="chebyshev"`` starts Newton from their guess ``phi_j = c_{d-2j} / 2`` (Chebyshev
+  coefficients ``c``; the first Newton step from 0). Each Newton
   iteration propagates the first row of the prefix products ``L_m = F_0 ... F_m``, one step for all nodes of
   a block at once (``O(d)`` per node); the palindrome symmetry gives the suffixes as
   ``R_m = W L_{d-m-1}^T``, and then ``dIm P/dphi_m = Re(e^{-i phi_m} a_m a_{d-m} - e^{i phi_m} b_m b_{d-m})``
   from the rows ``(a_k, b_k)`` alone, equal for ``m`` and ``d - m``: ``O(d)`` per node and one dense LU solve
   (``O(d^3)``, negligible below d ~ 2000), ``O(d^2)`` memory in blocks of nodes (about 128 MB each).
-  The iteration count does not grow with ``d`` but with ``log(1/(1 - max|p|))``: about 30 iterations at
-  ``1 - max|p| = 5e-11`` (measured on erf polynomials, ``benchmarks/qsp_phases.py``), 6 at ``1e-1``.
+  From the Chebyshev guess the iteration count grows with ``log(1/(1 - max|p|))``: about 30 iterations at
+  ``1 - max|p| = 5e-11`` on erf polynomials, 6 at ``1e-1``. Near ``|p| = 1`` at a sharp maximum Newton
+  converges linearly (the residual falls ~4x per iteration) until it is below ``1 - max|p|``, then
+  quadratically: ~10-15 iterations from the NLFT start at ``1 - max|p| = 1e-10`` (random and Jacobi-Anger
+  polynomials), ~20 from the Chebyshev guess.
 * :func:`solve_phases_lm` -- an independent check: Levenberg-Marquardt least squares on twice as many nodes
   (MINPACK through :func:`scipy.optimize.least_squares`), the optimisation-based method of Dong et al. (2021).
 
 Every phase set returned is verified by :func:`qsp_response`, a separate plain product of the 2x2 matrices, on
-at least ``2d + 2`` points of [-1, 1]; a mismatch above ``tol`` raises :class:`PhaseSolverError`.
+at least ``2d + 2`` points of [-1, 1], against ``p`` evaluated by a DCT. A mismatch above ``tol`` gives
+``converged=False`` and a :class:`~qdyn.errors.ConvergenceWarning` saying what to change; the reachable accuracy
+is set by ``1 - max|p|`` and ``d`` (rounding of the product ~``sqrt(d) 1e-16``; rebuilds of 1e-13..3e-13 at
+``1 - max|p| = 2.5e-11`` for erf polynomials of degree 1001..10001; ~1e-12 for Jacobi-Anger polynomials of
+degree 560 at ``1 - max|p| = 2e-10``, where Newton stalls at the rounding floor and the solver warns).
 
 Convention ``"qsvt"`` (reflection block encoding ``R(a) = [[a, s], [s, -a]]``, ``s = sqrt(1-a^2)``, as in a
 QSVT circuit with a Hermitian block encoding): ``U_R(a, Psi) = e^{i psi_0 Z} prod_k [R(a) e^{i psi_k Z}]`` and
@@ -38,12 +49,15 @@ conjugation turns it into ``Z U_wx Z`` read in ``|->``, and ``Re <-|U_wx|-> = Re
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+from scipy.fft import dct
 
-from qdyn.errors import check_choice, check_int, check_positive
+from qdyn.errors import ConvergenceWarning, check_choice, check_int, check_positive
+from qdyn.qsp.nlft import nlft_reduced_phases
 
 __all__ = [
     "CONVENTIONS",
@@ -56,6 +70,8 @@ __all__ = [
 ]
 
 CONVENTIONS = ("wx", "qsvt", "qetu")
+_WIDE = np.finfo(np.longdouble).eps < np.finfo(float).eps  #: numpy's longdouble is wider than double
+_STALL = 8  #: Newton iterations without a new smallest residual after which it stops
 _CHUNK_ENTRIES = 1 << 22  #: (rows x nodes) per block of the Jacobian: 2^22 x 32 bytes = 128 MB
 
 
@@ -73,7 +89,8 @@ class QSPPhases:
     max_error: float  #: max |response - p| on the verification points
     n_check_points: int
     solver: str
-    iterations: int
+    iterations: int  #: Newton (or Levenberg-Marquardt evaluation) count; 0 for the NLFT phases alone
+    converged: bool = True  #: ``max_error <= tol``
 
 
 # -- polynomial input --------------------------------------------------------------------------------------
@@ -96,11 +113,21 @@ def _coefficients(poly) -> np.ndarray:
     return out
 
 
-def _check_norm(coeffs: np.ndarray) -> None:
-    x = np.cos(np.linspace(0, np.pi, 4 * coeffs.size + 64))
-    peak = float(np.max(np.abs(np.polynomial.chebyshev.chebval(x, coeffs))))
+def _chebyshev_values(coeffs: np.ndarray, n_points: int, kind: int) -> np.ndarray:
+    """``p`` on Chebyshev points by one DCT (``O(n log n)``, no Clenshaw loop): ``kind=1``: the extrema
+    ``cos(pi j / (n - 1))`` (DCT-I); ``kind=2``: the nodes ``cos(pi (j + 1/2) / n)`` (DCT-III). ``p(x_j) = (y_j +
+    c_0) / 2`` with ``y`` the unnormalised transform of the coefficients padded to ``n``."""
+    padded = np.zeros(n_points)
+    padded[:coeffs.size] = coeffs
+    return (dct(padded, type=1 if kind == 1 else 3) + coeffs[0]) / 2
+
+
+def _check_norm(coeffs: np.ndarray) -> float:
+    """``1 - max|p|`` on ``8 (d + 1) + 1`` Chebyshev extrema; raises if ``max|p| >= 1``."""
+    peak = float(np.max(np.abs(_chebyshev_values(coeffs, 8 * coeffs.size + 1, kind=1))))
     if peak >= 1:
         raise ValueError(f"poly must satisfy |p(x)| < 1 on [-1, 1] for QSP; its maximum is about {peak:.6g}")
+    return 1 - peak
 
 
 # -- forward map -------------------------------------------------------------------------------------------
@@ -204,11 +231,22 @@ def qsp_response(phases, x, convention: str = "wx") -> np.ndarray:
     ``"wx"``: signal ``W(x) = [[x, i s], [i s, x]]``; ``"qsvt"``: ``R(x) = [[x, s], [s, -x]]``; phases
     ``e^{i phi Z}``; ``s = sqrt(1 - x^2)``. ``"qetu"``: signal ``e^{-i theta Z}`` with ``x = cos(theta)``,
     phases ``e^{i phi X}``.
+
+    In floating point ``r^2 = x^2 + s^2`` misses 1 by ~1e-16 and each signal matrix is exactly ``r`` times a
+    unitary one (a rotation by ``atan2(s, x)``): the product carries ``r^d``, a systematic ``d * 1e-16``
+    (1e-12 at ``d = 10^4``), which is divided out (``r^d`` in numpy's extended precision; left in where
+    ``longdouble`` is plain double, e.g. on Windows). What remains is the random-walk rounding of the products,
+    ~``sqrt(d) * 1e-16``.
     """
     check_choice("convention", convention, CONVENTIONS)
     phases = np.asarray(phases, dtype=float)
     x = np.atleast_1d(np.asarray(x, dtype=float))
     s = np.sqrt(np.clip(1 - x * x, 0, None))
+    unscale = 1.0
+    if _WIDE:  # 1 / r^d, with r^2 - 1 resolved in extended precision (where numpy has it)
+        wide = x.astype(np.longdouble)
+        drift = (wide * wide + s.astype(np.longdouble) ** 2) ** (np.longdouble(phases.size - 1) / 2)
+        unscale = (1 / drift).astype(float)
     if convention == "qetu":
         signal = x - 1j * s  # e^{-i theta}
         a = np.full(x.size, np.cos(phases[0]), dtype=complex)
@@ -216,7 +254,7 @@ def qsp_response(phases, x, convention: str = "wx") -> np.ndarray:
         for phi in phases[1:]:
             a, b = a * signal, b * np.conj(signal)
             a, b = a * np.cos(phi) + 1j * np.sin(phi) * b, 1j * np.sin(phi) * a + np.cos(phi) * b
-        return a
+        return a * unscale
     # (a, b) <- ((x a + off b) e^{i phi}, (off a + sign x b) e^{-i phi}), both entries in one call each
     off = 1j * s if convention == "wx" else s.astype(complex)
     diagonal = np.stack([x, x if convention == "wx" else -x])
@@ -230,7 +268,7 @@ def qsp_response(phases, x, convention: str = "wx") -> np.ndarray:
         np.multiply(row[::-1], off, out=swapped)
         mixed += swapped
         np.multiply(mixed, turn, out=row)
-    return row[0]
+    return row[0] * unscale
 
 
 def _response_part(phases, x, convention):
@@ -254,18 +292,29 @@ def _to_convention(full_wx: np.ndarray, convention: str) -> np.ndarray:
     return out
 
 
-def _verify(phases_wx: np.ndarray, coeffs: np.ndarray, convention: str, tol: float, solver: str,
-            iterations: int) -> QSPPhases:
+def _rebuild(phases_wx: np.ndarray, coeffs: np.ndarray, convention: str):
+    """``(phases, max_error, n_check)``: the phases in ``convention`` and the largest deviation of their plain
+    product :func:`qsp_response` from ``p`` (by a DCT) on ``max(2d + 2, 64)`` Chebyshev nodes."""
     d = coeffs.size - 1
     n_check = max(2 * d + 2, 64)
     x = np.cos(np.pi * (np.arange(n_check) + 0.5) / n_check)
     phases = _to_convention(phases_wx, convention)
-    target = np.polynomial.chebyshev.chebval(x, coeffs)
-    error = float(np.max(np.abs(_response_part(phases, x, convention) - target)))
-    if not error <= tol:
-        raise PhaseSolverError(f"{solver}: the phases rebuild the degree-{d} polynomial only to {error:.3g} "
-                               f"on {n_check} points (tolerance {tol:.3g})")
-    return QSPPhases(phases, convention, d, error, n_check, solver, iterations)
+    target = _chebyshev_values(coeffs, n_check, kind=2)
+    return phases, float(np.max(np.abs(_response_part(phases, x, convention) - target))), n_check
+
+
+def _verify(phases_wx: np.ndarray, coeffs: np.ndarray, convention: str, tol: float, solver: str,
+            iterations: int, gap: float) -> QSPPhases:
+    """The result, with ``converged = max_error <= tol``; a :class:`ConvergenceWarning` when not."""
+    phases, error, n_check = _rebuild(phases_wx, coeffs, convention)
+    converged = error <= tol
+    if not converged:
+        d = coeffs.size - 1
+        warnings.warn(f"{solver}: the phases rebuild the degree-{d} polynomial only to {error:.3g} on {n_check} "
+                      f"points (tolerance {tol:.3g}; 1 - max|p| = {gap:.2g}). Phases this close to |p| = 1 are "
+                      "ill-conditioned: pass a larger tol, keep max|p| further below 1 (a larger clipping margin "
+                      "or eta), or raise max_iter", ConvergenceWarning, stacklevel=3)
+    return QSPPhases(phases, convention, coeffs.size - 1, error, n_check, solver, iterations, converged)
 
 
 def _setup(poly, tol, max_degree):
@@ -277,45 +326,73 @@ def _setup(poly, tol, max_degree):
         raise ValueError("poly must have degree >= 1 (a constant needs no QSP)")
     if d > max_degree:
         raise ValueError(f"degree {d} is above max_degree={max_degree} for this solver")
-    _check_norm(coeffs)
-    return coeffs, d, (d + 2) // 2
+    return coeffs, d, (d + 2) // 2, _check_norm(coeffs)
 
 
-def solve_phases_newton(poly, *, convention: str = "wx", tol: float = 1e-12, max_iter: int = 100,
-                        max_degree: int = 20_000) -> QSPPhases:
-    """Symmetric QSP phases by Newton's method (see module docstring); raises on non-convergence."""
-    check_choice("convention", convention, CONVENTIONS)
-    coeffs, d, h = _setup(poly, tol, max_degree)
-    max_iter = check_int("max_iter", max_iter, minimum=1)
+def _newton(reduced: np.ndarray, coeffs: np.ndarray, d: int, h: int, tol: float, max_iter: int):
+    """Newton's method on the ``h`` positive Chebyshev nodes from ``reduced``: ``(reduced, iterations)``."""
     nodes = np.cos((2 * np.arange(1, h + 1) - 1) * np.pi / (4 * h))
     target = np.polynomial.chebyshev.chebval(nodes, coeffs)
-    # the first Newton step from Phi = 0, where d Im P/dphi_j = 2 T_{d-2j} (T_0 alone for a middle phase):
-    # phi_j = c_{d-2j} / 2, the initial guess of Dong, Lin, Ni, Wang
-    reduced = coeffs[d - 2 * np.arange(h)] / np.where(d - np.arange(h) != np.arange(h), 2.0, 1.0)
     work = _Workspace(d, h, h)
-    residual_norm = previous = np.inf
+    previous = best = np.inf
+    best_reduced, since_best = reduced, 0
     for it in range(1, max_iter + 1):
         values, jac = _response_and_jacobian(reduced, d, nodes, work)
         residual = values - target
         residual_norm = float(np.max(np.abs(residual)))
         # converged, or stalled at the rounding floor (no further decrease) below the tolerance
         if residual_norm <= 1e-3 * tol or (residual_norm <= tol and residual_norm >= 0.5 * previous):
-            break
+            return reduced, it
+        # stalled above it: no new best for _STALL iterations (near |p| = 1 Newton gains a factor ~4 per
+        # iteration while it converges linearly, so this only stops at the rounding floor); the caller warns
+        if residual_norm < best:
+            best, best_reduced, since_best = residual_norm, reduced, 0
+        else:
+            since_best += 1
+            if since_best >= _STALL:
+                return best_reduced, it
         previous = residual_norm
         # LU in place on the Fortran-ordered buffer (no copy, no condition estimate: near |p| = 1 the Jacobian
-        # is ill-conditioned by nature, the verification below is the check)
+        # is ill-conditioned by nature, the verification is the check)
         step = scipy.linalg.lu_solve(scipy.linalg.lu_factor(jac, overwrite_a=True, check_finite=False), residual,
                                      check_finite=False)
         reduced = reduced - step
         if not np.all(np.isfinite(reduced)):
             raise PhaseSolverError(f"Newton diverged at degree {d} (iteration {it})")
         if np.max(np.abs(step)) <= 1e-15:
-            break
+            return reduced, it
+    return reduced, max_iter
+
+
+def solve_phases_newton(poly, *, convention: str = "wx", tol: float = 1e-12, max_iter: int = 100,
+                        max_degree: int = 20_000, start: str = "nlft") -> QSPPhases:
+    """Symmetric QSP phases, verified by rebuilding ``poly``; Newton's method where the start misses ``tol``.
+
+    ``start="nlft"`` (default): the phases of the nonlinear Fourier transform (:mod:`qdyn.qsp.nlft`, ``O(d^2)``
+    without iterations); when they already rebuild ``poly`` to ``tol`` they are returned as they are
+    (``iterations = 0``, ``solver = "nlft"``), otherwise Newton polishes them (``solver = "nlft+newton"``).
+    ``start="chebyshev"``: Newton from the guess of Dong, Lin, Ni, Wang, ``phi_j = c_{d-2j} / 2`` (``solver =
+    "newton"``; the previous default, kept as an independent check). If the rebuild error stays above ``tol``
+    (``max|p|`` too close to 1 for double precision, or ``max_iter`` too small) the result has
+    ``converged=False`` and a :class:`~qdyn.errors.ConvergenceWarning` says what to change.
+    """
+    check_choice("convention", convention, CONVENTIONS)
+    check_choice("start", start, ("nlft", "chebyshev"))
+    coeffs, d, h, gap = _setup(poly, tol, max_degree)
+    max_iter = check_int("max_iter", max_iter, minimum=1)
+    if start == "nlft":
+        reduced = nlft_reduced_phases(coeffs).reduced
+        phases, error, n_check = _rebuild(_full_phases(reduced, d), coeffs, convention)
+        if error <= tol:
+            return QSPPhases(phases, convention, d, error, n_check, "nlft", 0)
+        solver = "nlft+newton"
     else:
-        if residual_norm > tol:
-            raise PhaseSolverError(f"Newton did not converge at degree {d} in {max_iter} iterations "
-                                   f"(residual {residual_norm:.3g}); is max|p| too close to 1?")
-    return _verify(_full_phases(reduced, d), coeffs, convention, tol, "newton", it)
+        # the first Newton step from Phi = 0, where d Im P/dphi_j = 2 T_{d-2j} (T_0 alone for a middle phase):
+        # phi_j = c_{d-2j} / 2, the initial guess of Dong, Lin, Ni, Wang
+        reduced = coeffs[d - 2 * np.arange(h)] / np.where(d - np.arange(h) != np.arange(h), 2.0, 1.0)
+        solver = "newton"
+    reduced, iterations = _newton(reduced, coeffs, d, h, tol, max_iter)
+    return _verify(_full_phases(reduced, d), coeffs, convention, tol, solver, iterations, gap)
 
 
 def solve_phases_lm(poly, *, convention: str = "wx", tol: float = 1e-12,
@@ -324,7 +401,7 @@ def solve_phases_lm(poly, *, convention: str = "wx", tol: float = 1e-12,
     from scipy.optimize import least_squares
 
     check_choice("convention", convention, CONVENTIONS)
-    coeffs, d, h = _setup(poly, tol, max_degree)
+    coeffs, d, h, gap = _setup(poly, tol, max_degree)
     m = 2 * h
     nodes = np.cos((2 * np.arange(1, m + 1) - 1) * np.pi / (4 * m))
     target = np.polynomial.chebyshev.chebval(nodes, coeffs)
@@ -337,14 +414,18 @@ def solve_phases_lm(poly, *, convention: str = "wx", tol: float = 1e-12,
 
     sol = least_squares(fun, np.zeros(h), jac=jac, method="lm", xtol=1e-15, ftol=1e-15, gtol=1e-15,
                         max_nfev=200 * (h + 1))
-    if not sol.success and float(np.max(np.abs(sol.fun))) > tol:
-        raise PhaseSolverError(f"Levenberg-Marquardt failed at degree {d}: {sol.message}")
-    return _verify(_full_phases(sol.x, d), coeffs, convention, tol, "levenberg-marquardt", int(sol.nfev))
+    return _verify(_full_phases(sol.x, d), coeffs, convention, tol, "levenberg-marquardt", int(sol.nfev),
+                   gap)
 
 
-def solve_phases(poly, *, convention: str = "wx", method: str = "newton", tol: float = 1e-12) -> QSPPhases:
-    """Phases for ``poly``: a :class:`~qdyn.qsp.polynomials.ChebyshevSeries` or Chebyshev coefficients."""
-    check_choice("method", method, ("newton", "lm"))
-    if method == "newton":
-        return solve_phases_newton(poly, convention=convention, tol=tol)
-    return solve_phases_lm(poly, convention=convention, tol=tol)
+def solve_phases(poly, *, convention: str = "wx", method: str = "nlft", tol: float = 1e-12) -> QSPPhases:
+    """Phases for ``poly``: a :class:`~qdyn.qsp.polynomials.ChebyshevSeries` or Chebyshev coefficients.
+
+    ``method``: ``"nlft"`` (nonlinear Fourier transform, Newton polish where needed), ``"newton"`` (Newton from
+    the Chebyshev-coefficient guess), ``"lm"`` (Levenberg-Marquardt); see :func:`solve_phases_newton`.
+    """
+    check_choice("method", method, ("nlft", "newton", "lm"))
+    if method == "lm":
+        return solve_phases_lm(poly, convention=convention, tol=tol)
+    return solve_phases_newton(poly, convention=convention, tol=tol,
+                               start="nlft" if method == "nlft" else "chebyshev")
