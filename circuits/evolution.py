@@ -10,6 +10,8 @@
   what a Hadamard test needs, at the cost of one controlled rotation per Pauli factor.
 
 The ancilla of a controlled circuit is the last qubit (index ``n``); system qubit ``i`` stays qubit ``i``.
+For uncontrolled evolution on hardware, :mod:`qdyn.circuits.trotter_layers` builds the shallow, layered form of
+the same kind of product formula (one at most 3-CNOT block per bond).
 """
 
 from __future__ import annotations

@@ -9,13 +9,17 @@ Backends
   ``exp(-i H t)|phi_b>`` at every time to ``1e-13`` (:mod:`qdyn.krylov.lanczos_rows`).
 * ``"trotter"``: product formulas applied exactly term by term (:func:`qdyn.exact.trotter_evolve`),
   ``trotter["steps_per_dt"]`` steps per ``dt`` (``m * steps_per_dt`` steps up to ``t_m``), so that the data stays
-  Toeplitz in the Trotter unitary.
+  Toeplitz in the Trotter unitary. Every backend applies the formula to ``H``'s terms in the layered order of
+  :func:`qdyn.circuits.trotter_layers.layered_hamiltonian` (bond layers, then fields), the order of the shallow
+  circuits, so ``"trotter"`` reproduces the circuits' Trotter error exactly.
 * ``"shots"``: exact (or Trotter) overlaps plus the binomial noise of Hadamard tests with ``shots`` shots each:
   the ancilla gives ``+1`` with probability ``(1 + Re s)/2`` (``(1 + Im s)/2`` for the ``Y`` test), so the estimate
   has standard error ``sqrt((1 - (Re s)^2)/shots)``. ``h`` is measured term by term, ``h = sum_j c_j <phi|P_j U|phi>``.
 * ``"lindblad"``: overlaps under decoherence through QuTiP (see :mod:`qdyn.krylov.lindblad`).
-* anything else (``"statevector"``, ``"aer"``, ``"fake:<Name>"``, ``"ibm:<name>"``, a backend object): Hadamard-test
-  circuits on that target of :mod:`qdyn.circuits` (see :mod:`qdyn.krylov.circuit_data`).
+* anything else (``"statevector"``, ``"aer"``, ``"fake:<Name>"``, ``"ibm:<name>"``, a backend object): circuits on
+  that target of :mod:`qdyn.circuits`, control-free or Hadamard tests (``overlaps=``; see
+  :mod:`qdyn.krylov.circuit_data`). A circuit target needs ``trotter``: without it the exact unitary would be
+  synthesised as a dense gate, which is a ``ValueError`` stating its cost unless ``trotter="exact"`` opts in.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from qiskit.quantum_info import SparsePauliOp
 from qdyn.deprecation import renamed_arguments, warn_deprecated
 from qdyn.errors import check_choice, check_int, check_state
 from qdyn.exact import spectral_bounds
+from qdyn.krylov.circuit_data import OVERLAPS
 from qdyn.krylov.data import KrylovData, check_times
 from qdyn.krylov.lanczos_rows import lanczos_overlaps
 from qdyn.operators import as_pauli_op
@@ -59,14 +64,15 @@ def normalise_refs(refs, n_qubits: int) -> np.ndarray:
     return refs
 
 
-def normalise_trotter(trotter) -> dict | None:
-    """``None`` or ``{"steps_per_dt": r, "order": p}``: ``r`` product-formula steps per time step ``dt`` (so
-    ``m r`` steps up to ``t_m``), order ``p`` (1 or even; default 2). The old key ``"steps"`` (the same per-``dt``
-    count) is accepted for one release with a ``DeprecationWarning``."""
-    if trotter is None:
-        return None
+def normalise_trotter(trotter) -> dict | str | None:
+    """``None``, ``"exact"`` (circuit targets: the exact unitary as a gate, an explicit opt-in) or
+    ``{"steps_per_dt": r, "order": p}``: ``r`` product-formula steps per time step ``dt`` (so ``m r`` steps up to
+    ``t_m``), order ``p`` (1 or even; default 2). The old key ``"steps"`` (the same per-``dt`` count) is accepted
+    for one release with a ``DeprecationWarning``."""
+    if trotter is None or (isinstance(trotter, str) and trotter == "exact"):
+        return trotter
     if not isinstance(trotter, dict) or set(trotter) - {"steps_per_dt", "steps", "order"}:
-        raise TypeError("trotter must be None or a dict with keys 'steps_per_dt' and 'order'")
+        raise TypeError("trotter must be None, 'exact' or a dict with keys 'steps_per_dt' and 'order'")
     if "steps" in trotter:
         if "steps_per_dt" in trotter:
             raise TypeError("trotter got both 'steps' (deprecated) and 'steps_per_dt'; pass only 'steps_per_dt'")
@@ -126,9 +132,9 @@ def _hermitian_lag0(rows: np.ndarray) -> np.ndarray:
 
 
 @renamed_arguments(mode="execution")
-def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotter: dict | None = None,
+def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotter: dict | str | None = None,
             seed=None, with_h: bool = True, dephasing: float = 0.0, damping: float = 0.0,
-            progress: bool = False, execution: str = "job") -> KrylovData:
+            progress: bool = False, execution: str = "job", overlaps: str = "auto", mitigation=None) -> KrylovData:
     """Measure the Krylov overlap rows ``s`` (and ``h``) of ``H`` from ``refs`` on the grid ``times``.
 
     Parameters
@@ -137,8 +143,10 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
     refs : a normalised state vector or a list of them (multi-reference Krylov).
     times : uniform grid ``t_m = m dt``, ``m = 0..M-1`` (VQPE of dimension K needs ``M >= K``, UVQPE ``M >= K+1``).
     backend : ``"exact" | "trotter" | "shots" | "lindblad"`` or a circuit target (name or backend object).
-    shots : shots per Hadamard-test circuit (required by ``"shots"``; optional for circuit targets).
-    trotter : ``{"steps_per_dt": r, "order": p}``, ``r`` product-formula steps per ``dt`` (``"trotter"``, circuits).
+    shots : shots per circuit (required by ``"shots"``; optional for simulator targets, required on devices).
+    trotter : ``{"steps_per_dt": r, "order": p}``, ``r`` product-formula steps per ``dt`` (``"trotter"``, circuits),
+        in the layered term order (see the module docstring); ``"exact"``: circuit targets put the exact unitary in
+        as a dense gate (opt-in; small registers).
     seed : int, Generator or None; recorded in the metadata.
     with_h : also measure ``h`` (needed by VQPE; UVQPE, ODMD and the matrix pencil need only ``s``).
     dephasing, damping : per-qubit rates of ``Z`` dephasing and of amplitude damping with
@@ -146,6 +154,10 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
     progress : tqdm progress bar over the evolutions / circuits being built.
     execution : IBM execution mode, ``"job"`` or ``"batch"`` (open-plan accounts have no sessions); formerly
         ``mode=`` (deprecated alias).
+    overlaps : circuit targets: ``"auto"`` (control-free when the references are basis states and ``|0...0>`` or
+        ``|1...1>`` is an eigenstate of the evolution, else Hadamard tests), ``"control-free"`` or ``"hadamard"``;
+        the choice and its reason are in ``data.metadata.options``.
+    mitigation : circuit targets: passed as it is to :func:`qdyn.circuits.backends.estimate`.
     """
     op = as_pauli_op(H)
     n = op.num_qubits
@@ -153,10 +165,19 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
     times, dt = check_times(times)
     trotter = normalise_trotter(trotter)
     check_choice("execution", execution, _EXECUTIONS)
+    check_choice("overlaps", overlaps, OVERLAPS)
+    if isinstance(trotter, dict):
+        from qdyn.circuits.trotter_layers import layered_hamiltonian
+
+        op = layered_hamiltonian(op)
     if not isinstance(with_h, bool):
         raise TypeError("with_h must be True or False")
     if (dephasing or damping) and backend != "lindblad":
         raise ValueError("dephasing and damping apply only to backend='lindblad'")
+    on_engine = isinstance(backend, str) and backend in (*_ENGINE_BACKENDS, "lindblad")
+    if on_engine and (trotter == "exact" or overlaps != "auto" or mitigation is not None):
+        raise ValueError(f"trotter='exact', overlaps and mitigation apply to circuit targets, not "
+                         f"backend={backend!r} (backend='exact' already evolves exactly)")
     if isinstance(backend, str) and backend == "lindblad":
         from qdyn.krylov.lindblad import acquire_lindblad
 
@@ -170,7 +191,8 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
         from qdyn.krylov.circuit_data import acquire_circuits
 
         return acquire_circuits(op, refs, times, dt, target=backend, shots=shots, trotter=trotter, seed=seed,
-                                with_h=with_h, progress=progress, execution=execution)
+                                with_h=with_h, progress=progress, execution=execution, overlaps=overlaps,
+                                mitigation=mitigation)
     if backend == "trotter" and trotter is None:
         raise ValueError("backend='trotter' needs trotter={'steps_per_dt': r, 'order': p}")
     if backend == "shots":

@@ -126,7 +126,7 @@ def test_bad_eigen_input():
 
 def test_circuit_backend_rows_report_circuit_resources():
     problem = C.eigen_problem(tfim(3, 1.0, 0.8, periodic=False), refs=plus_state(3), n_times=6, backend="aer",
-                              shots=4000, seed=1)
+                              shots=4000, seed=1, trotter="exact")
     row = C.compare(problem, ["vqpe"]).iloc[0]
     data = problem.krylov_data.resources
     assert row["backend"] == "aer"
