@@ -4,7 +4,11 @@ Run ``python benchmarks/cooling.py`` (``--quick`` for a short run). Prints:
 
 1. QSP phase finding (Newton) at degree 101, 301, 1001, 3001: seconds and rebuild error; the
    Levenberg-Marquardt solver on the same polynomial is the baseline where run (degree <= 301), as a ratio.
-2. Seconds per cooling step of the poly method at n = 8 ... 18 (``--quick``: 8 ... 12), as ratios to n = 8.
+2. Cost per cooling step of the poly method at n = 8, 10, ..., 18 (``--quick``: 8 ... 12), and of the exact
+   method at n <= 10: seconds per step, oracle queries per step, and their ratio to queries x the time of one
+   product of H (the faster of ``PauliSum.apply`` and a scipy CSR product, measured in the same run; the goal is
+   <= 3), with how the filter was applied (eigenbasis or recurrence) and the energy error against exact
+   diagonalisation.
 3. Fidelity and energy error against total H-queries for cooling and each baseline, on the regression ring at
    n = 8 and on the same ring with a weak field 0.05 (small gap) at n = 8.
 4. Total H-queries against the number of cooling steps d, with a least-squares power-law fit.
@@ -25,6 +29,7 @@ import time
 import numpy as np
 
 from qdyn.cooling import (
+    SpectralNormalisation,
     adiabatic,
     cool,
     cooling_circuit_resources,
@@ -37,6 +42,7 @@ from qdyn.cooling import (
     solve_phases_newton,
     spectral_normalisation,
 )
+from qdyn.exact import PauliSum
 from qdyn.qsp import of_degree
 
 
@@ -65,16 +71,52 @@ def phase_benchmark(degrees):
         print(f"{p.degree:7d} {t_newton:9.3f} {c_newton:7.3f} {ph.max_error:9.1e} {ph.iterations:5d} {lm}")
 
 
-def step_benchmark(sizes):
-    print("\n# 2. poly method: seconds per cooling step (t = 5, eps = 0.15 scale, delta = 1e-6)")
-    print(f"{'n':>3} {'s/step':>8} {'ratio to n=8':>12} {'H-queries/step':>14}")
-    base = None
+def _product_seconds(h_n, repeats=5):
+    """The faster of qdyn's ``PauliSum.apply`` and a scipy CSR product of ``h_n`` on a complex state: seconds per
+    product, best of ``repeats`` batches (each batch ~0.05 s or at least 3 products)."""
+    rng = np.random.default_rng(0)
+    psi = rng.normal(size=2**h_n.num_qubits) + 1j * rng.normal(size=2**h_n.num_qubits)
+    h_sum, csr = PauliSum(h_n), h_n.to_matrix(sparse=True)
+    best = np.inf
+    for product in (h_sum.apply, csr.dot):
+        product(psi)
+        t0 = time.perf_counter()
+        product(psi)
+        count = max(3, int(0.05 / max(time.perf_counter() - t0, 1e-7)))
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(count):
+                product(psi)
+            best = min(best, (time.perf_counter() - t0) / count)
+    return best
+
+
+def step_benchmark(sizes, steps):
+    print(f"\n# 2. cost per cooling step ({steps} steps of the default schedule, t = 5, eps = 0.15 scale, "
+          "delta = 1e-6)")
+    print("s/step: the fastest step (the first also makes V in the eigenbasis, shown apart); ratio = s/step /")
+    print("(queries/step x product), product = the faster of PauliSum.apply and a scipy CSR product (best of 5),")
+    print("both measured in this run (fastest, as the machine may be shared);")
+    print("E - E0: the energy after the run against the ground energy (exact diagonalisation / Lanczos);")
+    print("|poly - exact|: the two methods' final energies (n <= 10; they differ by the filter's delta)")
+    header = ("n", "method", "evaluation", "1st step s", "s/step", "queries/step", "product us", "ratio", "E - E0",
+              "|poly - exact|")
+    print("{:>3} {:>6} {:>11} {:>10} {:>9} {:>12} {:>10} {:>7} {:>9} {:>14}".format(*header))
     for n in sizes:
-        # cool normalises the ring itself (exact spectral bounds by Lanczos); mu = 0 in the units of the ring
-        r = cool(ring_with_field(n), steps=1, method="poly", schedule=[0.0])
-        per_step = r.wall_times[1]
-        base = base or per_step
-        print(f"{n:3d} {per_step:8.3f} {per_step / base:12.2f} {r.queries_h[1]:14d}")
+        H = ring_with_field(n)
+        energies, product = {}, None
+        for method in ("poly", "exact") if n <= 10 else ("poly",):
+            r = cool(H, steps=steps, method=method)
+            energies[method] = r.energy
+            difference = f"{abs(r.energy - energies['poly']):14.1e}" if method == "exact" else f"{'':14}"
+            options = r.metadata.options
+            if product is None:  # the same H_n for both methods
+                product = _product_seconds(SpectralNormalisation(options["shift"], options["scale"]).hamiltonian(H))
+            per_step = float(np.min(r.wall_times[1:]))
+            queries = r.resources.queries / steps
+            print(f"{n:3d} {method:>6} {options['evaluation']:>11} {r.wall_times[1]:10.3f} {per_step:9.4f} "
+                  f"{queries:12.0f} {product * 1e6:10.1f} {per_step / (queries * product):7.2f} "
+                  f"{r.energy - r.ground_energy:9.2e} {difference}")
 
 
 def comparison(name, H):
@@ -163,20 +205,21 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="smaller sizes and degrees")
     parser.add_argument("--only", type=int, choices=range(1, 6), help="run one section")
     args = parser.parse_args(argv)
-    if args.only == 5:
-        circuit_benchmark((4, 6))
-        return
-    phase_benchmark((101, 301, 1001) if args.quick else (101, 301, 1001, 3001))
-    step_benchmark((8, 10, 12) if args.quick else (8, 10, 12, 14, 16, 18))
     n = 6 if args.quick else 8
-    comparison(f"regression ring, n={n}", normalise_hamiltonian(ring_with_field(n), 1.05)[0])
     # small gap: at the critical transverse field a weak longitudinal field only just splits the two
     # ferromagnetic-like states
-    small_gap = normalise_hamiltonian(ring_with_field(n, 0.05), 1.05)[0]
-    comparison(f"small-gap ring (field 0.05), n={n}", small_gap)
-    query_scaling(normalise_hamiltonian(ring_with_field(6), 1.05)[0], (10, 20, 40, 80, 160))
-    circuit_benchmark((4, 6))
-
+    sections = {
+        1: lambda: phase_benchmark((101, 301, 1001) if args.quick else (101, 301, 1001, 3001)),
+        2: lambda: step_benchmark((8, 10, 12) if args.quick else (8, 10, 12, 14, 16, 18), 3 if args.quick else 4),
+        3: lambda: (comparison(f"regression ring, n={n}", normalise_hamiltonian(ring_with_field(n), 1.05)[0]),
+                    comparison(f"small-gap ring (field 0.05), n={n}",
+                               normalise_hamiltonian(ring_with_field(n, 0.05), 1.05)[0])),
+        4: lambda: query_scaling(normalise_hamiltonian(ring_with_field(6), 1.05)[0], (10, 20, 40, 80, 160)),
+        5: lambda: circuit_benchmark((4, 6)),
+    }
+    for number, section in sections.items():
+        if args.only in (None, number):
+            section()
 
 if __name__ == "__main__":
     main()

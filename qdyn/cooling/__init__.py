@@ -2,7 +2,8 @@
 
 * :mod:`qdyn.cooling.driver` -- :func:`cool` (``method="exact"``, ``"poly"`` or ``"circuit"``) on any Hermitian
   ``H``, normalised by :mod:`qdyn.cooling.problems` and reported in its own units;
-* :mod:`qdyn.cooling.classical_steps` -- the exact and polynomial steps; :mod:`qdyn.cooling.accounting` -- the
+* :mod:`qdyn.cooling.classical_steps` -- the exact and polynomial steps (in the eigenbasis of ``H``, or by
+  Clenshaw's recurrence on its CSR matrix, :mod:`qdyn.cooling.recurrence`); :mod:`qdyn.cooling.accounting` -- the
   query accounting shared by all;
 * the circuit side, loaded with :mod:`qdyn.circuits` on first use: :mod:`qdyn.cooling.step_circuit` (the step
   circuit, dense and gate level), :mod:`qdyn.cooling.coherent_step` (:class:`CoherentCoolingStep`, the simulated

@@ -17,11 +17,14 @@ the degree of ``p``) live in the units of ``H_n``.
 
 Methods (all count queries the same way, see below):
 
-* ``"exact"``: ``f_mu(E) = erf((E - mu)/eps)`` through the eigendecomposition of ``H``; ``e^{-i G t}`` by
-  dense diagonalisation (``n <= 12``).
+* ``"exact"``: ``f_mu(E) = erf((E - mu)/eps)`` through the eigendecomposition of ``H`` (``n <= 12``);
+  ``e^{-i G t}`` by the Chebyshev (Jacobi-Anger) propagator in ``G``, one dense product per term in the
+  eigenbasis (:class:`qdyn.cooling.classical_steps.SpectralStep`).
 * ``"poly"``: ``f_mu = p((H_n - mu_n)/alpha)``, ``p`` the odd Chebyshev polynomial of :func:`erf_polynomial`
-  (``|p - erf| <= delta``, steepness ``alpha scale / eps``, ``alpha = 2``), applied matrix-free by its three-term
-  recurrence on :class:`qdyn.exact.PauliSum`; ``e^{-i G t}`` by a Chebyshev (Jacobi-Anger) propagator in ``G``.
+  (``|p - erf| <= delta``, steepness ``alpha scale / eps``, ``alpha = 2``), applied by Clenshaw's recurrence on
+  the CSR matrix (or the matrix-free / torch :class:`qdyn.exact.PauliSum`) of ``H``, or, where cheaper at small
+  ``n``, as the diagonal ``p((E_j - mu_n)/alpha)`` in the eigenbasis (the same polynomial);
+  ``e^{-i G t}`` by the same Chebyshev propagator (:mod:`qdyn.cooling.classical_steps`).
 * ``"circuit"``: each step is one coherent circuit, simulated (:mod:`qdyn.cooling.step_circuit`,
   :class:`qdyn.cooling.coherent_step.CoherentCoolingStep`): a block encoding ``U_A`` of ``A`` (``"dilation"``,
   default, or ``"lcu"``), the QSVT circuit ``U_p`` with ``<0|U_p|0> = p(A)``, the LCU ``U_G`` with
@@ -47,7 +50,14 @@ import inspect
 import numpy as np
 
 from qdyn.cooling.accounting import check_success_probabilities, expected_queries, propagator_degree
-from qdyn.cooling.classical_steps import DenseSpectrum, ExactStep, PolyStep
+from qdyn.cooling.classical_steps import (
+    DenseSpectrum,
+    PolyStep,
+    SpectralStep,
+    erf_filter,
+    poly_filter,
+    spectral_is_cheaper,
+)
 from qdyn.cooling.problems import SpectralNormalisation, default_perturbation, random_field, spectral_normalisation
 from qdyn.cooling.result import CoolingResult
 from qdyn.deprecation import moved_names, renamed_arguments, warn_deprecated
@@ -178,8 +188,11 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
     delta : accuracy of the polynomial (``"poly"``/``"circuit"``) and of the query accounting, in (0, 1).
     time : evolution time per step (units of ``1/H_n``); ``random_times=True`` draws ``t_k`` uniformly from
         ``[0, 2 time]``.
-    method : ``"exact"``, ``"poly"`` or ``"circuit"`` (module docstring).
+    method : ``"exact"``, ``"poly"`` or ``"circuit"`` (module docstring); the metadata option ``evaluation`` says
+        how the exact and poly filters were applied classically (``"eigenbasis"`` or ``"recurrence"``).
     alpha : normalisation of the block encoding ``A = (H_n - mu)/alpha`` (``>= 2`` keeps ``||A|| <= 1``).
+    tol : truncation of the Chebyshev (Jacobi-Anger) series of ``e^{-i G t}`` (terms with ``|J_k| < tol`` dropped),
+        for every method and for the query count; ``max_degree`` bounds the degree of ``p``.
     seed : for random times and random ``V``; recorded in the metadata.
     device : ``"cpu"`` (numpy), ``"cuda"`` / ``"auto"`` (torch on a GPU) or ``"torch-cpu"``: where the
         ``"poly"`` method applies ``H`` and ``V`` (:func:`qdyn.exact.engine_for_device`); the other methods
@@ -264,11 +277,15 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
     poly = erf_polynomial(alpha / eps_n, delta, max_degree=max_degree)
     h_sum = PauliSum(h_n)
     if method == "exact":
-        stepper = ExactStep(spectrum, eps_n)
+        stepper = SpectralStep(spectrum, erf_filter(eps_n), tol)
     elif method == "circuit":
         stepper = _circuit_stepper(h_n, poly, alpha, eps_n, delta, tol, circuit_options)
+    elif engine == "numpy" and spectrum is not None and not refresh_v and spectral_is_cheaper(h_sum, poly.degree):
+        # (a fresh V every step would cost a dense change of basis, 8^n, every step)
+        stepper = SpectralStep(spectrum, poly_filter(poly, alpha), tol)
     else:
-        stepper = PolyStep(PauliSum(h_n, engine=engine, device=dev), poly, alpha, tol)
+        stepper = PolyStep(h_sum if engine == "numpy" else PauliSum(h_n, engine=engine, device=dev), poly, alpha,
+                           tol)
 
     def observe(state, mu):
         energy = float(np.real(h_sum.expectation(state)))
@@ -293,13 +310,7 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
             with Stopwatch() as clock:
                 if refresh_v:
                     v_now = random_field(n, rng)
-                if method == "exact":
-                    psi, probs[k + 1] = stepper(psi, mus[k], lams[k], v_now.to_matrix(), times[k])
-                elif method == "circuit":
-                    psi, probs[k + 1] = stepper(psi, mus[k], lams[k], v_now, times[k])
-                else:
-                    v_sum = PauliSum(v_now, engine=engine, device=dev)
-                    psi, probs[k + 1] = stepper(psi, mus[k], lams[k], v_sum, times[k])
+                psi, probs[k + 1] = stepper(psi, mus[k], lams[k], v_now, times[k])
                 psi = psi / np.linalg.norm(psi)
             walls[k + 1] = clock.elapsed
             m = propagator_degree((1.0 + lams[k] * pauli_norm(v_now)) * times[k], tol)
@@ -330,7 +341,8 @@ def cool(H, V=None, psi0=None, *, steps: int = 100, lam: float = 0.5, eps: float
     meta = make_metadata(seed=recorded_seed, backend="statevector" if method == "circuit" else "exact", device=dev,
                          method=method, steps=steps, lam=lam, eps=float(eps_n * norm.scale), delta=delta, time=time,
                          random_times=random_times, refresh_v=refresh_v, ramp=ramp, alpha=alpha, degree=poly.degree,
-                         route=route, mu_start=float(norm.denormalise(mus[0])),
+                         route=route, evaluation=getattr(stepper, "evaluation", None),
+                         mu_start=float(norm.denormalise(mus[0])),
                          mu_end=float(norm.denormalise(mus[steps - ramp - 1])), shift=norm.shift, scale=norm.scale)
     ground = float(norm.denormalise(reference[0][0])) if reference is not None else np.nan
     energies = norm.denormalise(energies)
