@@ -7,6 +7,7 @@ largest difference between the two results):
 * ``exact-evolve`` - ``exp(-i H t) psi`` of the TFIM chain (:func:`qdyn.exact.evolve`, Chebyshev);
 * ``exact-ground`` - the Heisenberg ground energy (:func:`qdyn.exact.ground_state`, Lanczos);
 * ``liouvillian`` - dissipative Ising dynamics (:class:`qdyn.open.Liouvillian`, scipy vs torch sparse CSR);
+* ``cooling`` - dynamical cooling steps, ``method="poly"`` (Clenshaw's recurrence, scipy vs torch sparse CSR);
 * ``aer-gpu`` - a Trotter circuit's ``<Z_0>`` on Qiskit Aer, CPU vs GPU (where the GPU build is installed);
 * ``lightning-gpu`` - the same on PennyLane ``lightning.qubit`` vs ``lightning.gpu`` (where installed);
 * ``transformer`` - POVM transformer trapezoid steps (:func:`qdyn.open.evolve_transformer`);
@@ -140,6 +141,21 @@ def check_liouvillian(size: dict, emulate: bool) -> dict:
             "diff": float(np.abs(np.asarray(out.expect) - np.asarray(ref.expect)).max())}
 
 
+def check_cooling(size: dict, emulate: bool) -> dict:
+    from qdyn import models
+    from qdyn.cooling import cool
+
+    device = _torch_device(emulate)
+    n = size["cooling_n"]
+    H = models.heisenberg(n)
+    options = {"steps": size["cooling_steps"], "method": "poly", "seed": 0}
+    cool(H, steps=1, method="poly", device=device, seed=0)  # warm-up
+    t_cpu, ref = _timed(lambda: cool(H, **options))
+    t_gpu, out = _timed(lambda: cool(H, device=device, **options))
+    return {"size": f"n={n}, {options['steps']} poly steps", "cpu_s": t_cpu, "gpu_s": t_gpu,
+            "diff": float(np.abs(np.asarray(out.energies) - np.asarray(ref.energies)).max())}
+
+
 def _circuit_pub(n: int, steps: int):
     from qiskit.quantum_info import SparsePauliOp
 
@@ -230,17 +246,20 @@ CHECKS = {
     "exact-evolve": check_exact_evolve,
     "exact-ground": check_exact_ground,
     "liouvillian": check_liouvillian,
+    "cooling": check_cooling,
     "aer-gpu": check_aer_gpu,
     "lightning-gpu": check_lightning_gpu,
     "transformer": check_transformer,
     "pinn": check_pinn,
 }
 
-FULL = {"apply_n": 22, "evolve_n": 20, "ground_n": 20, "liouvillian_n": 8, "circuit_n": 22,
+FULL = {"apply_n": 22, "evolve_n": 20, "ground_n": 20, "liouvillian_n": 8, "cooling_n": 14, "cooling_steps": 3,
+        "circuit_n": 22,
         "circuit_steps": 4,
         "transformer_n": 6, "transformer_samples": 1000, "transformer_iterations": 5, "transformer_steps": 2,
         "pinn_adam": 500, "pinn_lbfgs": 100}
-QUICK = {"apply_n": 14, "evolve_n": 12, "ground_n": 12, "liouvillian_n": 4, "circuit_n": 10,
+QUICK = {"apply_n": 14, "evolve_n": 12, "ground_n": 12, "liouvillian_n": 4, "cooling_n": 8, "cooling_steps": 2,
+         "circuit_n": 10,
          "circuit_steps": 2,
          "transformer_n": 4, "transformer_samples": 200, "transformer_iterations": 5, "transformer_steps": 2,
          "pinn_adam": 50, "pinn_lbfgs": 10}
