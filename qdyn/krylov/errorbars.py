@@ -8,8 +8,10 @@ A Krylov energy depends on the data's noise and on two choices: the truncation t
 added linearly because the truncation bias is systematic, not independent of the noise:
 
 * ``sigma_boot``: parametric bootstrap (Efron & Tibshirani, *An Introduction to the Bootstrap*, 1993, ch. 6 and
-  10): every overlap is redrawn from a Gaussian with its standard error and the replica is solved at the same
-  threshold and ``K`` (under the automatic threshold, with the same spectral-floor guard); half the central 68 %
+  10): every overlap is redrawn from a Gaussian with its standard error and the replica goes through the
+  estimator's whole pipeline at the same ``K``: the damping correction (the decay rate re-estimated on the replica,
+  :mod:`qdyn.krylov.damping`) and the same threshold (under the automatic threshold, with the same spectral-floor
+  guard); half the central 68 %
   range of the replicas (robust to the rare replica whose kept rank changes) combined in quadrature with the
   bootstrap bias estimate ``median(replicas) - E``. Zero for noiseless data.
 * ``sigma_stab``: the largest change of the root over the neighbouring solves: thresholds
@@ -25,10 +27,11 @@ for all four methods, where the solve reports ``converged=True``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from qdyn.krylov.data import KrylovData
-from qdyn.krylov.guards import select_threshold
 from qdyn.krylov.pencils import min_samples, solve_at
 
 __all__ = ["bootstrap_spread", "resample", "stability_spread"]
@@ -65,21 +68,18 @@ def resample(data: KrylovData, rng) -> KrylovData:
     return data.replace(s=draw(data.s, data.s_err), h=h)
 
 
-def bootstrap_spread(data: KrylovData, method: str, dim: int, threshold: float, energies: np.ndarray, n_boot: int,
-                     rng, guard: tuple[float, float] | None = None) -> np.ndarray:
+def bootstrap_spread(data: KrylovData, energies: np.ndarray, n_boot: int, rng,
+                     solve_replica: Callable[[KrylovData], np.ndarray]) -> np.ndarray:
     """``sigma_boot`` of ``energies`` (the lowest roots of the data) from ``n_boot`` replicas (zeros for noiseless
-    data); a root a replica does not give is left out of that root's percentiles. ``guard=(floor, tol)`` replays
-    the automatic threshold's guard on every replica (from ``threshold`` upwards), as the estimator did."""
+    data). ``solve_replica`` maps a replica to its lowest roots by the estimator's whole pipeline (the damping
+    correction of :mod:`qdyn.krylov.damping` and the automatic threshold's guard included, so that their own
+    variance is in the bar); a root a replica does not give is left out of that root's percentiles."""
     n_roots = energies.size
     if not (n_boot and data.noisy and n_roots):
         return np.zeros(n_roots)
     samples = np.full((n_boot, n_roots), np.nan)
     for b in range(n_boot):
-        replica = resample(data, rng)
-        if guard is None:
-            e = solve_at(replica, method, dim, threshold).energies[:n_roots]
-        else:
-            e = select_threshold(replica, method, dim, *guard, start=threshold)[1].energies[:n_roots]
+        e = solve_replica(resample(data, rng))[:n_roots]
         samples[b, :e.size] = e
     spread = np.full(n_roots, np.inf)  # a root almost no replica gives is not determined by the data
     for i in range(n_roots):

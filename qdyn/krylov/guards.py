@@ -9,6 +9,15 @@
   ``2 eta (E_max - E_min)`` for the data's noise level ``eta`` (RMS standard error of one overlap).
 * **Collapsed references.** The Gram matrix ``G_ab = s[a, b, 0] = <phi_a|phi_b>`` must have full rank; with
   dependent references every Krylov block repeats and ``S`` has exact null directions.
+* **Resolved weight.** A root of noisy data is determined only if its weight ``w`` in the references (see
+  :mod:`qdyn.krylov.pencils`) stands clear of the noise: one eigenstate contributes ``w exp(-i E t_m)`` to every
+  overlap, and ``K`` overlaps of noise level ``eta`` fix an amplitude to about ``eta / sqrt(K)``, with ``eta``
+  the larger of the data's noise level and a tenth of the threshold (the automatic threshold starts at ``10 eta``;
+  one the floor guard had to raise says the data behave noisier than their standard errors). Below
+  ``10 eta / sqrt(K)`` the lowest root is a blend of states the noise does not separate, and a lower state (the
+  ground state of a reference that barely overlaps it, e.g. a random state on many qubits) may be hidden: the
+  solve is not converged (Krylov error analysis: Epperly, Lin, Nakatsukasa, SIAM J. Matrix Anal. Appl. 43, 1263
+  (2022) bound the error through the ground-state overlap and the noise).
 * **Automatic threshold.** Start from ten times the noise level (Klymko et al.), at least ``1e-11`` and at most
   ``0.1``; raise it by ``sqrt(10)`` until the lowest energy respects the floor (at most ``1``: one kept direction
   or mode); where no threshold does, keep the starting one and drop the roots below the floor.
@@ -21,12 +30,14 @@ import numpy as np
 from qdyn.krylov.data import KrylovData
 from qdyn.krylov.pencils import Pencil, solve_at
 
-__all__ = ["auto_threshold", "floor_tolerance", "reference_rank", "select_threshold", "spectral_floor"]
+__all__ = ["auto_threshold", "floor_tolerance", "reference_rank", "select_threshold", "spectral_floor",
+           "unresolved_weight"]
 
 _EXACT_FLOOR = 1e-11
 _AUTO_CAP = 0.1  #: the starting threshold never exceeds this (1 would discard every Hankel mode)
 _AUTO_MAX = 1.0
 _STEP = np.sqrt(10.0)
+_RESOLVED = 10.0  #: a root's weight must exceed this many noise amplitudes eta / sqrt(K)
 
 
 def auto_threshold(data: KrylovData) -> float:
@@ -69,3 +80,17 @@ def select_threshold(data: KrylovData, method: str, dim: int, floor: float, tol:
         pencil = solve_at(data, method, dim, threshold)
     keep = first.energies >= floor - tol
     return start, first.keep(keep), int(np.sum(~keep))
+
+
+def unresolved_weight(data: KrylovData, pencil: Pencil, n_lags: int, threshold: float) -> str | None:
+    """Why the lowest root of ``pencil`` (solved from ``n_lags`` lags of noisy ``data`` at ``threshold``) is not
+    resolved above the noise (see the module docstring), or ``None`` when it is or the data are exact."""
+    if not (data.noisy and pencil.weights.size):
+        return None
+    resolution = max(data.noise_level, threshold / 10) / np.sqrt(n_lags)
+    weight = float(pencil.weights[0])
+    if weight >= _RESOLVED * resolution:
+        return None
+    return (f"the lowest root holds only {weight:.2g} of the references' weight, less than {_RESOLVED:g} noise "
+            f"amplitudes eta/sqrt(K) = {resolution:.2g}: the noise does not resolve it, and a lower state may be "
+            "hidden; use a reference with more ground-state weight, or lower the noise (more shots, mitigation)")

@@ -16,6 +16,12 @@ the singular values above ``threshold * sigma_max``. Both Hankel methods then ke
 Vandermonde least-squares fit of the signal is above ``max(threshold, 1e-5)`` times the largest (numerical modes
 of a truncated SVD carry no weight), and return the energy ``-Im(omega)`` and the decay rate ``-Re(omega)``.
 
+Each solve also reports the *weight* of every root in the references: ``sum_a |<phi_a|psi_i>|^2`` for the
+normalised Ritz vector ``psi_i`` of the generalised problems (``(S X y_i)`` on the lag-0 rows), the norm of the
+mode's amplitudes over the reference pairs for the Hankel methods (``w_i`` itself for one reference,
+``s(t) = sum_i w_i mu_i^(t/dt)``). A root that holds less weight than the noise resolves is not determined by the
+data (see :mod:`qdyn.krylov.guards`).
+
 Each solve also reports its *capacity*: the largest rank the dimension allows (``K R`` for ``S``; the number of
 modes the delay embedding or the pencil can hold for the Hankel methods). A Hankel rank at capacity means the
 signal holds at least as many modes as the lags can resolve: too few lags.
@@ -39,10 +45,11 @@ _MODE_FLOOR = 1e-5  #: Hankel modes with a smaller relative amplitude are numeri
 @dataclass(frozen=True)
 class Pencil:
     """One solve: the complex rates ``omega`` of the kept roots in ascending energy ``E = -Im omega`` (decay rate
-    ``-Re omega``; zero for VQPE), the kept ``rank`` out of ``capacity``, and the condition number ``cond`` of
-    ``S`` (of the Hankel / embedding matrix)."""
+    ``-Re omega``; zero for VQPE), their ``weights`` in the references (see the module docstring), the kept
+    ``rank`` out of ``capacity``, and the condition number ``cond`` of ``S`` (of the Hankel / embedding matrix)."""
 
     omega: np.ndarray
+    weights: np.ndarray
     rank: int
     capacity: int
     cond: float
@@ -62,11 +69,12 @@ class Pencil:
 
     def keep(self, mask: np.ndarray) -> Pencil:
         """The same solve with only the roots where ``mask`` holds."""
-        return Pencil(self.omega[mask], self.rank, self.capacity, self.cond)
+        return Pencil(self.omega[mask], self.weights[mask], self.rank, self.capacity, self.cond)
 
 
-def _sorted(omega: np.ndarray, rank: int, capacity: int, cond: float) -> Pencil:
-    return Pencil(omega[np.argsort(-omega.imag)], rank, capacity, cond)
+def _sorted(omega: np.ndarray, weights: np.ndarray, rank: int, capacity: int, cond: float) -> Pencil:
+    order = np.argsort(-omega.imag)
+    return Pencil(omega[order], weights[order], rank, capacity, cond)
 
 
 def min_samples(method: str) -> int:
@@ -95,12 +103,21 @@ def _generalised(data: KrylovData, method: str, dim: int, threshold: float) -> P
     X, rank, cond = _canonical_basis(mats["S"], threshold)
     capacity = dim * data.n_refs
     if rank == 0:
-        return Pencil(np.array([], dtype=complex), 0, capacity, cond)
+        return Pencil(np.array([], dtype=complex), np.array([]), 0, capacity, cond)
     if method == "vqpe":
         Hp = X.conj().T @ mats["H"] @ X
-        return Pencil(-1j * np.linalg.eigvalsh((Hp + Hp.conj().T) / 2), rank, capacity, cond)
-    omega = unwrap(np.linalg.eigvals(X.conj().T @ mats["U"] @ X), sum(data.bounds) / 2, data.dt)
-    return _sorted(omega, rank, capacity, cond)
+        energies, y = np.linalg.eigh((Hp + Hp.conj().T) / 2)
+        return Pencil(-1j * energies, _ritz_weights(mats["S"], X, y, data.n_refs), rank, capacity, cond)
+    mu, y = np.linalg.eig(X.conj().T @ mats["U"] @ X)
+    y = y / np.linalg.norm(y, axis=0)
+    omega = unwrap(mu, sum(data.bounds) / 2, data.dt)
+    return _sorted(omega, _ritz_weights(mats["S"], X, y, data.n_refs), rank, capacity, cond)
+
+
+def _ritz_weights(S: np.ndarray, X: np.ndarray, y: np.ndarray, n_refs: int) -> np.ndarray:
+    """``sum_a |<phi_a|psi_i>|^2`` for the Ritz vectors ``psi_i = sum_k (X y_i)_k |phi_k>`` (``||y_i|| = 1``, so
+    ``||psi_i|| = 1`` since ``X^H S X = 1``): the lag-0 rows of ``S X y``."""
+    return np.sum(np.abs(S[:n_refs] @ X @ y) ** 2, axis=0)
 
 
 def _hankel(data: KrylovData, method: str, n_samples: int, threshold: float) -> Pencil:
@@ -126,12 +143,14 @@ def _hankel(data: KrylovData, method: str, n_samples: int, threshold: float) -> 
         mu = np.linalg.eigvals(np.linalg.pinv(V[:-1]) @ V[1:])
     cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
     mu = mu[np.abs(mu) > 1e-12]
+    weight = np.zeros(mu.size)
     if mu.size:  # drop modes the signal does not contain (amplitudes from a Vandermonde least-squares fit)
         vander = mu[None, :] ** np.arange(n_samples)[:, None]
         amps = np.linalg.lstsq(vander, sig.T, rcond=None)[0]
         weight = np.linalg.norm(amps, axis=1)
-        mu = mu[weight > max(threshold, _MODE_FLOOR) * weight.max()]
-    return _sorted(unwrap(mu, sum(data.bounds) / 2, data.dt), r, capacity, cond)
+        keep = weight > max(threshold, _MODE_FLOOR) * weight.max()
+        mu, weight = mu[keep], weight[keep]
+    return _sorted(unwrap(mu, sum(data.bounds) / 2, data.dt), weight, r, capacity, cond)
 
 
 def solve_at(data: KrylovData, method: str, dim: int, threshold: float) -> Pencil:

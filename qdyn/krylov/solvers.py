@@ -8,6 +8,15 @@
   (``n_dropped``); an energy below the floor by more than the guard's tolerance (an explicit threshold can give
   one) is flagged (``below_bound``) and warned (:class:`~qdyn.errors.PhysicsWarning`), and so are linearly
   dependent references;
+* **damping** (:mod:`qdyn.krylov.damping`): on noisy data, VQPE and UVQPE first renormalise the lag-0 diagonal to
+  1 and undo the uniform decay ``exp(-gamma t)`` that hardware noise puts on the overlaps, with ``gamma`` the
+  weight-averaged decay rate of the UVQPE roots (``damping="auto"``; a float is a known rate; ``0`` turns it
+  off). The rate undone is the result's ``damping`` (0 below a 5 % loss of signal by the last lag); when the
+  correction moves the lowest energy by more than its statistical bar, ``damped`` is set and a
+  :class:`~qdyn.errors.PhysicsWarning` says what to change (more mitigation, fewer lags, a shorter ``dt``);
+* **resolved weight** (:func:`qdyn.krylov.guards.unresolved_weight`): on noisy data the lowest root must hold
+  more of the references' weight than the noise resolves; if not, ``converged=False`` (a lower state may be
+  hidden);
 * **error bars** (:mod:`qdyn.krylov.errorbars`): a parametric bootstrap plus the spread over neighbouring
   thresholds and Krylov dimensions. ``error_kind`` is ``"statistical"`` (a 1-sigma bar; the true error lies within
   two bars in >= 90 % of trials) on noisy data and ``"estimate"`` (the truncation spread alone) on noiseless data;
@@ -30,9 +39,10 @@ from numbers import Real
 import numpy as np
 
 from qdyn.errors import ConvergenceWarning, PhysicsWarning, check_choice, check_finite, check_int, check_positive
+from qdyn.krylov.damping import estimate_rate, normalise, undamp
 from qdyn.krylov.data import KrylovData
 from qdyn.krylov.errorbars import bootstrap_spread, stability_spread
-from qdyn.krylov.guards import floor_tolerance, reference_rank, select_threshold, spectral_floor
+from qdyn.krylov.guards import floor_tolerance, reference_rank, select_threshold, spectral_floor, unresolved_weight
 from qdyn.krylov.pencils import GENERALISED, HANKEL, min_samples, solve_at
 from qdyn.krylov.timestep import check_aliasing
 from qdyn.results import Metadata, Resources, Result, make_metadata, value_rows
@@ -55,8 +65,9 @@ class KrylovResult(Result):
     the first ``k`` time samples), NaN where that dimension cannot give one. ``decay_rates`` (Hankel methods) are
     ``-Re(omega)`` of the returned modes. ``lower_bound`` is the spectral floor of the guard; ``below_bound`` flags
     an energy below it (beyond the guard's tolerance); ``n_dropped`` counts the roots the automatic threshold
-    dropped for lying below it. ``converged`` is ``False`` when the lags do not resolve the signal (see
-    :func:`solve`).
+    dropped for lying below it. ``damping`` is the decay rate ``gamma`` (per unit time) undone before solving (see
+    :mod:`qdyn.krylov.damping`); ``damped`` flags a correction that mattered (see :func:`solve`). ``converged`` is
+    ``False`` when the lags or the noise do not resolve the signal (see :func:`solve`).
     """
 
     energies: np.ndarray
@@ -73,6 +84,8 @@ class KrylovResult(Result):
     lower_bound: float = -np.inf
     below_bound: bool = False
     n_dropped: int = 0
+    damping: float = 0.0
+    damped: bool = False
     converged: bool = True
     resources: Resources = field(default_factory=Resources)
     metadata: Metadata = field(default_factory=Metadata)
@@ -150,8 +163,47 @@ def _convergence(method: str, pencil, history: np.ndarray, boot: np.ndarray, tol
     return None
 
 
+def _damping_option(damping):
+    if isinstance(damping, str):
+        if damping != "auto":
+            raise ValueError(f"damping must be 'auto' or a decay rate >= 0 (per unit time), got {damping!r}")
+        return damping
+    if isinstance(damping, bool) or not isinstance(damping, Real):
+        raise TypeError(f"damping must be 'auto' or a real decay rate >= 0, got {type(damping).__name__}")
+    if not (np.isfinite(damping) and damping >= 0):
+        raise ValueError(f"damping must be 'auto' or a finite decay rate >= 0 (per unit time), got {damping}")
+    return float(damping)
+
+
+def _prepare(data: KrylovData, method: str, damping, floor: float) -> tuple[KrylovData, float]:
+    """The data the pencils solve and the decay rate undone (see :mod:`qdyn.krylov.damping`): noisy data for
+    VQPE/UVQPE under ``damping="auto"`` are renormalised and undamped by the estimated rate; a given rate is undone
+    for every method; exact data under ``"auto"`` are left alone."""
+    if damping == "auto":
+        if not data.noisy or method in HANKEL:
+            return data, 0.0
+        data = normalise(data)
+        damping = estimate_rate(data, floor, floor_tolerance(data))
+    else:
+        data = normalise(data)
+    return undamp(data, damping), damping
+
+
+def _damping_shift(raw: KrylovData, method: str, dim: int, energies: np.ndarray, floor: float,
+                   threshold: float | None) -> float:
+    """How far the damping correction moved the lowest energy: ``|E - E_raw|`` with ``E_raw`` solved from the
+    uncorrected data (at ``threshold``, or the automatic one when ``None``); infinite if those give no root."""
+    if threshold is None:
+        other = select_threshold(raw, method, dim, floor, floor_tolerance(raw))[1]
+    else:
+        other = solve_at(raw, method, dim, threshold)
+    if not (energies.size and other.energies.size):
+        return float("inf") if energies.size else 0.0
+    return float(abs(other.energies[0] - energies[0]))
+
+
 def solve(data: KrylovData, method: str = "vqpe", *, threshold="auto", n_roots: int = 1, K: int | None = None,
-          lower_bound: float | None = None, tol: float = 1e-6, bootstrap: int | None = None,
+          lower_bound: float | None = None, tol: float = 1e-6, bootstrap: int | None = None, damping="auto",
           seed=None) -> KrylovResult:
     """Extract the lowest ``n_roots`` energies from ``data`` with ``method`` (see the module docstring).
 
@@ -168,6 +220,8 @@ def solve(data: KrylovData, method: str = "vqpe", *, threshold="auto", n_roots: 
     tol : target accuracy of the lowest energy between Krylov dimensions ``K - 1`` and ``K`` (VQPE/UVQPE with
         ``S`` of full rank; default ``1e-6``, widened to two bootstrap standard errors on noisy data).
     bootstrap : parametric bootstrap replicas (default 100 on noisy data, none on noiseless data).
+    damping : ``"auto"`` (estimate and undo the noise's decay of the overlaps, VQPE/UVQPE on noisy data) or a
+        known decay rate ``gamma >= 0`` per unit time (``0``: none); see :mod:`qdyn.krylov.damping`.
     seed : int, Generator or None; drives the resampling.
     """
     if not isinstance(data, KrylovData):
@@ -175,6 +229,7 @@ def solve(data: KrylovData, method: str = "vqpe", *, threshold="auto", n_roots: 
     check_choice("method", method, METHODS)
     n_roots = check_int("n_roots", n_roots, minimum=1)
     tol = check_positive("tol", tol)
+    damping = _damping_option(damping)
     if lower_bound is not None:
         if isinstance(lower_bound, bool) or not isinstance(lower_bound, Real):
             raise TypeError(f"lower_bound must be a real number or None, got {type(lower_bound).__name__}")
@@ -193,7 +248,9 @@ def solve(data: KrylovData, method: str = "vqpe", *, threshold="auto", n_roots: 
         warnings.warn(f"the {data.n_refs} references span only {r_refs} dimensions (their Gram matrix "
                       "<phi_a|phi_b> is singular): the Krylov subspace collapses onto repeated blocks; pass "
                       "linearly independent references", PhysicsWarning, stacklevel=2)
-    floor, floor_tol = spectral_floor(data, lower_bound), floor_tolerance(data)
+    floor = spectral_floor(data, lower_bound)
+    raw, (data, rate) = data, _prepare(data, method, damping, floor)
+    floor_tol = floor_tolerance(data)
     auto = isinstance(threshold, str)
     if auto and threshold != "auto":
         raise ValueError(f"threshold must be 'auto' or a positive number, got {threshold!r}")
@@ -206,13 +263,33 @@ def solve(data: KrylovData, method: str = "vqpe", *, threshold="auto", n_roots: 
     decay = pencil.decay[:n_roots] if method in HANKEL else None
     history, ranks = _history(data, method, K, thr)
 
-    guard = (floor, floor_tol) if auto else None
-    boot = bootstrap_spread(data, method, K, thr, energies, n_boot, rng, guard=guard)
+    def solve_replica(replica: KrylovData) -> np.ndarray:
+        """The whole estimator on a bootstrap replica of the raw data (damping and floor guard replayed)."""
+        prepared = _prepare(replica, method, damping, floor)[0]
+        if auto:
+            return select_threshold(prepared, method, K, floor, floor_tolerance(prepared), start=thr)[1].energies
+        return solve_at(prepared, method, K, thr).energies
+
+    boot = bootstrap_spread(raw, energies, n_boot, rng, solve_replica)
     stab = stability_spread(data, method, K, thr, energies, floor, floor_tol)
     energies_err = boot + stab  # linear: the truncation bias is systematic, not independent of the noise
-    reason = _convergence(method, pencil, history, boot, tol)
-    if reason:  # the lags do not resolve the signal: the data do not determine the roots
+    reason = _convergence(method, pencil, history, boot, tol) or unresolved_weight(data, pencil, K, thr)
+    if reason:  # the lags or the noise do not resolve the signal: the data do not determine the roots
         energies_err = np.full(energies.size, np.inf)
+
+    loss = 1.0 - np.exp(-rate * data.times[-1])
+    shift = _damping_shift(raw, method, K, energies, floor, None if auto else thr) if rate else 0.0
+    damped = bool(shift > (boot[0] if boot.size else 0.0))
+    if damped:
+        lag0 = np.diagonal(raw.s[:, :, 0]).real
+        warnings.warn(f"the overlaps decay as exp(-gamma t) with gamma = {rate:.3g} (the roots' |mu| < 1; a "
+                      f"unitary gives 1): {100 * loss:.0f} % of the signal is lost by t = {data.times[-1]:.3g} "
+                      f"besides the lag-0 loss (<phi|phi> measured {lag0.min():.3g}, renormalised to 1), from "
+                      "hardware noise (or a root these lags do not converge); correcting for a uniform decay "
+                      f"moved the lowest energy by {shift:.3g}, more than its statistical bar, and what a "
+                      "non-uniform decay leaves is in the error bar; to shrink it, "
+                      "mitigate more (zero-noise extrapolation, twirling), use fewer lags, or a shorter dt / fewer "
+                      "Trotter steps", PhysicsWarning, stacklevel=2)
 
     if n_dropped:
         warnings.warn(f"the automatic threshold dropped {n_dropped} root(s) below the spectral floor {floor:.6g} "
@@ -232,11 +309,12 @@ def solve(data: KrylovData, method: str = "vqpe", *, threshold="auto", n_roots: 
         warnings.warn(f"{method}: {reason}", ConvergenceWarning, stacklevel=2)
 
     metadata = make_metadata(seed=recorded_seed, backend=data.backend, method=method, bootstrap=n_boot,
-                             data_seed=data.metadata.seed, tol=tol)
+                             data_seed=data.metadata.seed, tol=tol, damping=damping)
     return KrylovResult(energies=np.asarray(energies, dtype=float), method=method, krylov_dim=K, rank=pencil.rank,
                         cond_S=pencil.cond, threshold=thr, history=history, rank_history=ranks,
                         energies_err=energies_err,
                         decay_rates=None if decay is None else np.asarray(decay, dtype=float),
                         error_kind="statistical" if data.noisy else "estimate", lower_bound=float(floor),
-                        below_bound=below, n_dropped=n_dropped, converged=reason is None and energies.size > 0,
+                        below_bound=below, n_dropped=n_dropped, damping=rate, damped=damped,
+                        converged=reason is None and energies.size > 0,
                         resources=data.resources, metadata=metadata)
