@@ -18,18 +18,33 @@ values and standard errors out.
   standard error is the sample standard deviation of ``sum_t c_t (-1)^{parity_t}`` over the shots of its group
   divided by ``sqrt(N)`` (covariances inside a group included), with groups independent.
 
+Mitigation (``mitigation=None | "auto" | Mitigation(...)``, :mod:`qdyn.circuits.mitigation`) composes with the
+sampled path: each compiled measurement circuit is folded for every ZNE noise factor, twirled ``R`` times (gates
+and, with readout mitigation, measurements), padded with dynamical decoupling (:mod:`qdyn.circuits.mitigated`), and
+the readout calibration runs in the same job. A term's value at noise factor ``lambda`` is the mean over the
+randomizations of its parity, divided by its TREX factor; the zero-noise value is the fit's linear combination of the
+noise factors' values. Its standard error combines the larger of the shot variance and the spread over
+randomizations, the fit's weights, and the calibration's own variance (delta method). On ``"ibm:<name>"`` the
+runtime's ``EstimatorV2`` applies the same settings (:func:`qdyn.circuits.ibm.estimator`) and reports its own
+standard errors; a ``Target`` with ``options={"estimator": "runtime"}`` sends a fake device there too (local mode,
+which runs the options without mitigating).
+
 The result records shots, the largest depth and two-qubit gate count of the executed circuits, the seed and the
 job ids; a job sent to IBM can be fetched again with :func:`qdyn.circuits.ibm.fetch_job`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from qiskit import ClassicalRegister, QuantumCircuit
 from qiskit.quantum_info import SparsePauliOp
 
+from qdyn.circuits.mitigated import calibration_circuits, executed_variants, flip_masks, measured_qubits
+from qdyn.circuits.mitigation import Mitigation, resolve_mitigation
+from qdyn.circuits.sample_statistics import combine_draws, moments, outcomes, parities, readout_factors
 from qdyn.deprecation import renamed_arguments
 from qdyn.errors import check_int
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata
@@ -53,7 +68,11 @@ class Target:
 
 @dataclass(frozen=True)
 class Estimates(Result):
-    """Expectation values ``values[i][j]`` of observable ``j`` of pub ``i`` (ragged pubs are flattened in order)."""
+    """Expectation values ``values[i][j]`` of observable ``j`` of pub ``i`` (ragged pubs are padded with NaN).
+
+    With client-side mitigation, ``noise_scaled_values[i][j][f]`` and ``noise_scaled_errors`` are the
+    (readout-mitigated, twirl-averaged) values at ``noise_factors[f]`` before the zero-noise fit; ``None`` otherwise.
+    """
 
     values: np.ndarray
     std_errors: np.ndarray
@@ -62,6 +81,9 @@ class Estimates(Result):
     job_ids: tuple[str, ...]
     resources: Resources = field(default_factory=Resources)
     metadata: Metadata = field(default_factory=Metadata)
+    noise_factors: tuple[float, ...] | None = None
+    noise_scaled_values: np.ndarray | None = None
+    noise_scaled_errors: np.ndarray | None = None
 
 
 def _aer_gpu_available() -> bool:
@@ -211,6 +233,11 @@ def _measurement_circuit(circuit: QuantumCircuit, group: SparsePauliOp) -> tuple
     return qc, support
 
 
+def _active_qubits(circuits: list[QuantumCircuit]) -> list[int]:
+    """The qubits any instruction of ``circuits`` acts on (physical qubits for ISA circuits)."""
+    return sorted({c.find_bit(q).index for c in circuits for inst in c.data for q in inst.qubits})
+
+
 def _run_sampler(circuits: list[QuantumCircuit], target: Target, shots: int, seed: int, execution: str):
     """Counts per circuit and the job ids."""
     if target.kind == "statevector":
@@ -222,6 +249,8 @@ def _run_sampler(circuits: list[QuantumCircuit], target: Target, shots: int, see
         from qiskit_aer.primitives import SamplerV2
 
         options = {"backend_options": {"method": "statevector", "device": target.backend.options.device}}
+        if getattr(target.backend.options, "noise_model", None) is not None:  # an AerSimulator with a noise model
+            options["backend_options"]["noise_model"] = target.backend.options.noise_model
         job = SamplerV2(default_shots=shots, seed=seed, options=options).run(circuits)
         return [r.data.meas.get_counts() for r in job.result()], ()
     if target.kind == "lightning":
@@ -231,7 +260,7 @@ def _run_sampler(circuits: list[QuantumCircuit], target: Target, shots: int, see
     from qdyn.circuits.ibm import sampler
 
     runner, batch = sampler(target.backend, shots=shots, seed=seed, execution=execution,
-                            noise=target.options.get("noise", True))
+                            noise=target.options.get("noise", True), qubits=_active_qubits(circuits))
     try:
         job = runner.run(circuits)
         result = job.result()
@@ -241,98 +270,165 @@ def _run_sampler(circuits: list[QuantumCircuit], target: Target, shots: int, see
     return [r.data.meas.get_counts() for r in result], (job.job_id(),)
 
 
-def _group_statistics(counts: dict, labels: list[str], support: list[int], observables, owner, g_index: int):
-    """Per observable: (sum of c_t <P_t> over its terms measured in group ``g_index``, variance of that mean)."""
-    outcomes = list(counts)
-    weights = np.array([counts[b] for b in outcomes], dtype=float)
-    n_shots = weights.sum()
-    bits = np.array([[int(b[len(b) - 1 - k]) for k in range(len(support))] for b in outcomes], dtype=int)
-    signs = {}
-    for label in labels:
-        pauli_support = [k for k, q in enumerate(support) if label[len(label) - 1 - q] != "I"]
-        signs[label] = 1.0 - 2.0 * (bits[:, pauli_support].sum(axis=1) % 2)
-    out = []
-    for obs in observables:
-        per_outcome = np.zeros(len(outcomes))
-        used = False
-        for label, coeff in zip(obs.paulis.to_labels(), obs.coeffs, strict=True):
-            if owner.get(label) == g_index:
-                per_outcome += float(np.real(coeff)) * signs[label]
-                used = True
-        if not used:
-            out.append((0.0, 0.0))
-            continue
-        mean = float(weights @ per_outcome / n_shots)
-        var = float(weights @ (per_outcome - mean) ** 2 / max(n_shots - 1, 1)) / n_shots
-        out.append((mean, var))
-    return out
-
-
-def _sampled(pubs, target: Target, shots: int, seed: int, execution: str):
-    """Values and standard errors from sampled measurement circuits (see the module docstring)."""
-    plans = []  # per pub: observables, [(labels, support)], owner: label -> group index
-    circuits = []
-    for circuit, observables in pubs:
-        labels = sorted({lab for o in observables for lab in o.paulis.to_labels() if set(lab) != {"I"}})
-        groups = SparsePauliOp(labels).group_commuting(qubit_wise=True) if labels else []
-        owner, entries = {}, []
-        for g_index, g in enumerate(groups):
-            g_labels = g.paulis.to_labels()
-            owner.update({lab: g_index for lab in g_labels})
-            qc, support = _measurement_circuit(circuit, g)
-            entries.append((g_labels, support))
+def _measurement_plan(pubs):
+    """Per measurement circuit: ``(pub index, term columns, coefficient matrix (observables, terms))`` and the
+    circuits (one per qubit-wise commuting group of each pub's non-identity Pauli terms)."""
+    plans, circuits = [], []
+    for p, (circuit, observables) in enumerate(pubs):
+        n = circuit.num_qubits
+        terms = [o.simplify(atol=0).to_list() for o in observables]  # (label, coefficient), labels unique
+        weights = [{lab: float(np.real(c)) for lab, c in t} for t in terms]
+        labels = sorted({lab for t in terms for lab, _ in t if set(lab) != {"I"}})
+        for group in SparsePauliOp(labels).group_commuting(qubit_wise=True) if labels else []:
+            g_labels = group.paulis.to_labels()
+            qc, support = _measurement_circuit(circuit, group)
+            columns = [[k for k, q in enumerate(support) if lab[n - 1 - q] != "I"] for lab in g_labels]
+            coeffs = np.array([[w.get(lab, 0.0) for lab in g_labels] for w in weights])
+            plans.append((p, columns, coeffs))
             circuits.append(qc)
-        plans.append((observables, entries, owner))
+    return plans, circuits
+
+
+def _sampled(pubs, target: Target, shots: int, seed: int, execution: str, mitigation: Mitigation | None,
+             rng: np.random.Generator):
+    """Values, standard errors, executed circuits, shots executed and job ids from sampled measurement circuits,
+    mitigated client side (see the module docstring)."""
+    mitigation = mitigation or Mitigation()
+    plans, circuits = _measurement_plan(pubs)
     compiled = _compile(circuits, target, seed) if circuits else []
-    counts, job_ids = _run_sampler(compiled, target, shots, seed, execution) if compiled else ([], ())
-    values, errors = [], []
-    k = 0
-    for observables, entries, owner in plans:
-        vals = np.array([float(sum(np.real(c) for lab, c in zip(o.paulis.to_labels(), o.coeffs, strict=True)
-                                   if set(lab) == {"I"})) for o in observables])
-        var = np.zeros(len(observables))
-        for g_index, (g_labels, support) in enumerate(entries):
-            stats = _group_statistics(counts[k], g_labels, support, observables, owner, g_index)
-            k += 1
-            for j, (mean, v) in enumerate(stats):
-                vals[j] += mean
-                var[j] += v
-        values.append(vals)
-        errors.append(np.sqrt(var))
-    return values, errors, compiled, job_ids
+    variants = executed_variants(compiled, mitigation, rng=rng,
+                                 device_target=target.backend.target if target.is_device else None)
+    executed = [v.circuit for v in variants]
+    per_draw = math.ceil(shots / mitigation.randomizations)
+    measured = [measured_qubits(c) for c in compiled]
+    if mitigation.readout and compiled:
+        union = sorted({q for qubits in measured for q in qubits})
+        cal_masks = flip_masks(mitigation.randomizations, len(union), rng)
+        executed += calibration_circuits(max(c.num_qubits for c in compiled), union, cal_masks)
+    counts, job_ids = _run_sampler(executed, target, per_draw, seed, execution) if executed else ([], ())
+    if mitigation.readout and compiled:
+        cal = [outcomes(c, len(union)) for c in counts[len(variants):]]
+        cal_bits = np.concatenate([b ^ m for (b, _), m in zip(cal, cal_masks, strict=True)])
+        cal_weights = np.concatenate([w for _, w in cal])
+    draws = [[[] for _ in mitigation.noise_factors] for _ in compiled]
+    for v, c in zip(variants, counts[:len(variants)], strict=True):
+        bits, weights = outcomes(c, len(v.flips))
+        draws[v.index][v.factor].append(moments(parities(bits ^ v.flips, plans[v.index][1]), weights))
+    values = [np.array([float(sum(np.real(c) for lab, c in zip(o.paulis.to_labels(), o.coeffs, strict=True)
+                                   if set(lab) == {"I"})) for o in obs]) for _, obs in pubs]
+    var = [np.zeros(len(obs)) for _, obs in pubs]
+    scaled = [np.repeat(v[:, None], len(mitigation.noise_factors), axis=1) for v in values]
+    scaled_var = [np.zeros_like(v) for v in scaled]
+    for k, (p, columns, coeffs) in enumerate(plans):
+        if mitigation.readout:
+            factors, cal_cov = readout_factors(cal_bits, cal_weights, measured[k], union, columns)
+        else:
+            factors, cal_cov = np.ones(len(columns)), np.zeros((len(columns), len(columns)))
+        v, s2, per_factor, per_factor_var = combine_draws(draws[k], coeffs, factors, cal_cov, mitigation)
+        values[p] += v
+        var[p] += s2
+        scaled[p] += per_factor
+        scaled_var[p] += per_factor_var
+    noise_scaled = (scaled, [np.sqrt(v) for v in scaled_var])
+    return values, [np.sqrt(v) for v in var], executed, len(executed) * per_draw, job_ids, noise_scaled
+
+
+def _runtime_estimated(pubs, target: Target, shots: int, seed: int, execution: str, mitigation: Mitigation):
+    """Values and standard errors from the runtime's ``EstimatorV2`` with ``mitigation`` as resilience options
+    (:func:`qdyn.circuits.ibm.estimator`): ISA circuits, observables mapped to their layouts."""
+    from qdyn.circuits.ibm import estimator
+
+    compiled = _compile([c for c, _ in pubs], target, seed)
+    runner, batch = estimator(target.backend, mitigation=mitigation, shots=shots, seed=seed, execution=execution,
+                              noise=target.options.get("noise", True), qubits=_active_qubits(compiled))
+    try:
+        job = runner.run([(c, [o.apply_layout(c.layout) for o in obs])
+                          for c, (_, obs) in zip(compiled, pubs, strict=True)])
+        result = job.result()
+    finally:
+        if batch is not None:
+            batch.close()
+    values = [np.atleast_1d(np.asarray(r.data.evs, dtype=float)) for r in result]
+    errors = [np.atleast_1d(np.asarray(r.data.stds, dtype=float)) for r in result]
+    over = mitigation.overhead(shots)
+    executed_shots = len(compiled) * over.shots + over.calibration_shots
+    return values, errors, compiled, executed_shots, (job.job_id(),)
+
+
+def _is_noisy(target: Target) -> bool:
+    """Devices (unless ``noise=False``) and Aer simulators with a noise model."""
+    if target.is_device:
+        return target.options.get("noise", True)
+    return target.kind == "aer" and getattr(target.backend.options, "noise_model", None) is not None
+
+
+def _uses_runtime_estimator(target: Target) -> bool:
+    """IBM devices mitigate in the runtime's ``EstimatorV2``; fake devices client side, unless the target asks
+    for the runtime path (``Target.options["estimator"] == "runtime"``, the runtime's local mode)."""
+    if not target.is_device:
+        return False
+    from qdyn.circuits.ibm import is_fake
+
+    return target.options.get("estimator") == "runtime" or not is_fake(target.backend)
 
 
 @renamed_arguments(mode="execution")
-def estimate(pubs, target="statevector", *, shots: int | None = None, seed=None,
-             execution: str = "job") -> Estimates:
+def estimate(pubs, target="statevector", *, shots: int | None = None, seed=None, execution: str = "job",
+             mitigation=None) -> Estimates:
     """Expectation values of each pub's observables on ``target`` (see the module docstring).
 
     ``pubs``: list of ``(circuit, observable)`` or ``(circuit, [observables])`` (``SparsePauliOp`` or labels, on
     all the circuit's qubits, Qiskit order). ``execution``: the IBM execution mode, ``"job"`` or ``"batch"``
-    (``mode`` is its deprecated name).
-    Returns :class:`Estimates` with ``values`` and ``std_errors`` of shape ``(n_pubs, n_observables)``.
+    (``mode`` is its deprecated name). ``mitigation``: ``None``, ``"auto"`` or a
+    :class:`~qdyn.circuits.mitigation.Mitigation` (needs ``shots``; ``"auto"`` mitigates on devices only).
+    Returns :class:`Estimates` with ``values`` and ``std_errors`` of shape ``(n_pubs, n_observables)``; the
+    standard errors include the mitigation's own variance, and ``metadata.options["mitigation"]`` records the
+    settings applied (``None`` for none).
     """
     tgt = resolve_target(target)
     pubs = _normalise_pubs(pubs)
+    mit = resolve_mitigation(mitigation, noisy=_is_noisy(tgt))
     rng, recorded = make_rng(seed)
     seed_int = int(rng.integers(0, 2**31 - 1))
     with Stopwatch() as clock:
         if shots is None:
             if tgt.is_device:
                 raise ValueError(f"target {tgt.name!r} is a device: it samples, so shots=<int> is required")
+            if mit is not None:
+                raise ValueError("mitigation needs sampled estimates: pass shots=<int>")
             values, executed = _exact(pubs, tgt, seed_int)
             errors = [np.zeros_like(v) for v in values]
-            job_ids = ()
+            n_shots, job_ids, noise_scaled = 0, (), None
         else:
             shots = check_int("shots", shots, minimum=1)
-            values, errors, executed, job_ids = _sampled(pubs, tgt, shots, seed_int, execution)
+            if mit is not None and _uses_runtime_estimator(tgt):
+                values, errors, executed, n_shots, job_ids = _runtime_estimated(pubs, tgt, shots, seed_int,
+                                                                                execution, mit)
+                noise_scaled = None
+            else:
+                values, errors, executed, n_shots, job_ids, noise_scaled = _sampled(pubs, tgt, shots, seed_int,
+                                                                                    execution, mit, rng)
+                noise_scaled = noise_scaled if mit is not None else None
     costs = [circuit_costs(c) for c in executed]
-    resources = Resources(circuits=len(executed), shots=len(executed) * (shots or 0),
+    n_circuits = len(executed)
+    if mit is not None and _uses_runtime_estimator(tgt):
+        over = mit.overhead(shots)
+        n_circuits = len(executed) * over.circuits + over.calibration_circuits
+    resources = Resources(circuits=n_circuits, shots=n_shots,
                           depth=max((d for d, _ in costs), default=0),
                           two_qubit_gates=max((t for _, t in costs), default=0), wall_time=clock.elapsed)
-    width = max(len(v) for v in values)
-    pad = [np.pad(v, (0, width - len(v)), constant_values=np.nan) for v in values]
-    pad_err = [np.pad(e, (0, width - len(e)), constant_values=np.nan) for e in errors]
-    return Estimates(values=np.array(pad), std_errors=np.array(pad_err), target=tgt.name, shots=shots,
+    scaled = {}
+    if noise_scaled is not None:
+        scaled = {"noise_factors": mit.noise_factors, "noise_scaled_values": _padded(noise_scaled[0]),
+                  "noise_scaled_errors": _padded(noise_scaled[1])}
+    return Estimates(values=_padded(values), std_errors=_padded(errors), target=tgt.name, shots=shots,
                      job_ids=tuple(job_ids), resources=resources,
-                     metadata=make_metadata(seed=recorded, backend=tgt.name, job_ids=list(job_ids)))
+                     metadata=make_metadata(seed=recorded, backend=tgt.name, job_ids=list(job_ids),
+                                            mitigation=None if mit is None else mit.to_dict()), **scaled)
+
+
+def _padded(per_pub: list[np.ndarray]) -> np.ndarray:
+    """Per-pub arrays (observables first) stacked, shorter pubs padded with NaN."""
+    width = max(len(v) for v in per_pub)
+    return np.array([np.pad(v, [(0, width - len(v))] + [(0, 0)] * (v.ndim - 1), constant_values=np.nan)
+                     for v in per_pub])

@@ -169,3 +169,24 @@ def test_runtime_errors_raised_by_connection_failures_and_by_a_rejected_token(mo
     monkeypatch.setattr(qiskit_ibm_runtime, "QiskitRuntimeService", rejected)
     with pytest.raises(IBMNotAuthorizedError):
         ibm_service()
+
+
+def test_fake_device_noise_model_restricted_to_the_qubits_in_use():
+    # Errors on qubits a circuit never touches never act: the restricted model gives the same counts, seed for seed,
+    # as the device's full model (and runs much faster on large devices).
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    from qdyn.circuits.ibm import active_noise_model, fake_backend, sampler
+
+    backend = fake_backend("FakeManilaV2")
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.cx(0, 1)
+    qc.measure_all()  # into the register "meas"
+    isa = generate_preset_pass_manager(optimization_level=1, backend=backend, seed_transpiler=1).run(qc)
+    used = sorted({isa.find_bit(q).index for inst in isa.data for q in inst.qubits})
+    model = active_noise_model(backend, used)
+    assert set(model.noise_qubits) <= set(used) and len(used) < backend.num_qubits
+    counts = [sampler(backend, shots=2000, seed=4, qubits=qubits)[0].run([isa]).result()[0].data.meas.get_counts()
+              for qubits in (None, used)]
+    assert counts[0] == counts[1]
