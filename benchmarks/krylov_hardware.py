@@ -7,7 +7,7 @@ For each model and device it prints, in one run:
     steps (``overlaps="hadamard"``);
   * the shots spent (mitigation overhead included; at most ``--budget`` in total), the wall time of the
     acquisition, and the UVQPE energy (automatic threshold) with its 1-sigma error bar, unmitigated and mitigated
-    (Pauli twirling, TREX readout mitigation, zero-noise extrapolation by gate folding;
+    (Pauli twirling, TREX readout mitigation, zero-noise extrapolation by gate folding, exponential fit;
     :mod:`qdyn.circuits.mitigation`);
   * the errors against the exact ground energy E0 (:func:`qdyn.exact.ground_state`, independent of the circuits)
     and against ``E_trot``, the energy the same K and Trotter circuits give without noise (the exact engine's
@@ -37,7 +37,7 @@ from qdyn.exact import ground_state
 
 K = 6
 DT = 0.4
-MITIGATION = Mitigation(twirling=8, readout=True, zne=(1, 3), extrapolator="linear")
+MITIGATION = Mitigation(twirling=8, readout=True, zne=(1, 3), extrapolator="exponential")  # = mitigation="auto"
 
 
 def _cases(quick: bool, only: str | None):

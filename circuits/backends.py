@@ -160,12 +160,28 @@ def circuit_costs(circuit: QuantumCircuit) -> tuple[int, int]:
     return int(circuit.depth()), int(two)
 
 
+def _shared_layout(circuits: list[QuantumCircuit], target: Target, seed: int) -> list[int]:
+    """The physical qubits (index = virtual qubit) every circuit of one call runs on: the noise-aware layout of
+    the preset pass manager at level 2 (VF2 layout scored by the device's gate and readout errors) for the
+    circuit with the most multi-qubit gates. One layout for all keeps the circuits of one experiment (e.g. the
+    lags of a Krylov run) on the same qubits, so they see the same noise; level 1 alone places a chain on the
+    first qubits that fit, whatever their errors."""
+    from qiskit.transpiler import generate_preset_pass_manager
+
+    largest = max(circuits, key=lambda c: sum(1 for inst in c.data if inst.operation.num_qubits >= 2))
+    pm = generate_preset_pass_manager(optimization_level=2, backend=target.backend, seed_transpiler=seed)
+    return list(pm.run(largest).layout.initial_index_layout(filter_ancillas=True))
+
+
 def _compile(circuits: list[QuantumCircuit], target: Target, seed: int) -> list[QuantumCircuit]:
-    """ISA circuits for devices (preset pass manager, level 1); simulators get ``u``/``cx`` decompositions."""
+    """ISA circuits for devices (preset pass manager, level 1, on the :func:`_shared_layout`); simulators get
+    ``u``/``cx`` decompositions."""
     from qiskit.transpiler import generate_preset_pass_manager
 
     if target.is_device:
-        pm = generate_preset_pass_manager(optimization_level=1, backend=target.backend, seed_transpiler=seed)
+        layout = _shared_layout(circuits, target, seed)
+        pm = generate_preset_pass_manager(optimization_level=1, backend=target.backend, seed_transpiler=seed,
+                                          initial_layout=layout)
     else:
         pm = generate_preset_pass_manager(optimization_level=1, basis_gates=["u", "cx"], seed_transpiler=seed)
     return pm.run(circuits)
