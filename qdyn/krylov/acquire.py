@@ -24,6 +24,8 @@ Backends
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from qiskit.quantum_info import SparsePauliOp
 
@@ -33,11 +35,12 @@ from qdyn.exact import spectral_bounds
 from qdyn.krylov.circuit_data import OVERLAPS
 from qdyn.krylov.data import KrylovData, check_times
 from qdyn.krylov.lanczos_rows import lanczos_overlaps
+from qdyn.krylov.mpf import check_mpf_steps, combine_data, mpf_coefficients
 from qdyn.operators import as_pauli_op
 from qdyn.results import Resources, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
 
-__all__ = ["acquire", "normalise_refs", "normalise_trotter"]
+__all__ = ["acquire", "mpf_parts", "normalise_refs", "normalise_trotter"]
 
 _ENGINE_BACKENDS = ("exact", "trotter", "shots")
 _EXECUTIONS = ("job", "batch")  #: IBM execution modes (open-plan accounts have no sessions)
@@ -65,25 +68,37 @@ def normalise_refs(refs, n_qubits: int) -> np.ndarray:
 
 
 def normalise_trotter(trotter) -> dict | str | None:
-    """``None``, ``"exact"`` (circuit targets: the exact unitary as a gate, an explicit opt-in) or
+    """``None``, ``"exact"`` (circuit targets: the exact unitary as a gate, an explicit opt-in),
     ``{"steps_per_dt": r, "order": p}``: ``r`` product-formula steps per time step ``dt`` (so ``m r`` steps up to
-    ``t_m``), order ``p`` (1 or even; default 2). The old key ``"steps"`` (the same per-``dt`` count) is accepted
-    for one release with a ``DeprecationWarning``."""
+    ``t_m``), order ``p`` (1 or even; default 2), or ``{"mpf": (r_1, r_2, ...), "order": p}``: the multi-product
+    formula of those step counts (:mod:`qdyn.krylov.mpf`). The old key ``"steps"`` (the same per-``dt`` count) is
+    accepted for one release with a ``DeprecationWarning``."""
     if trotter is None or (isinstance(trotter, str) and trotter == "exact"):
         return trotter
-    if not isinstance(trotter, dict) or set(trotter) - {"steps_per_dt", "steps", "order"}:
-        raise TypeError("trotter must be None, 'exact' or a dict with keys 'steps_per_dt' and 'order'")
+    if not isinstance(trotter, dict) or set(trotter) - {"steps_per_dt", "steps", "order", "mpf"}:
+        raise TypeError("trotter must be None, 'exact' or a dict with keys 'steps_per_dt' (or 'mpf') and 'order'")
     if "steps" in trotter:
         if "steps_per_dt" in trotter:
             raise TypeError("trotter got both 'steps' (deprecated) and 'steps_per_dt'; pass only 'steps_per_dt'")
         warn_deprecated("trotter={'steps': ...} is deprecated; use trotter={'steps_per_dt': ...} (the same "
                         "number of product-formula steps per dt)", stacklevel=5)  # the caller of acquire
         trotter = {"steps_per_dt": trotter["steps"]} | {k: v for k, v in trotter.items() if k != "steps"}
-    steps = check_int("trotter['steps_per_dt']", trotter.get("steps_per_dt", 1), minimum=1)
     order = check_int("trotter['order']", trotter.get("order", 2), minimum=1)
     if order != 1 and order % 2:
         raise ValueError(f"trotter['order'] must be 1 or even, got {order}")
+    if "mpf" in trotter:
+        if "steps_per_dt" in trotter:
+            raise TypeError("trotter takes 'steps_per_dt' (one product formula) or 'mpf' (several), not both")
+        return {"mpf": check_mpf_steps(trotter["mpf"]), "order": order}
+    steps = check_int("trotter['steps_per_dt']", trotter.get("steps_per_dt", 1), minimum=1)
     return {"steps_per_dt": steps, "order": order}
+
+
+def mpf_parts(trotter) -> list[dict] | None:
+    """The single product formulas of a multi-product ``trotter`` (``None`` for any other ``trotter``)."""
+    if not (isinstance(trotter, dict) and "mpf" in trotter):
+        return None
+    return [{"steps_per_dt": k, "order": trotter["order"]} for k in trotter["mpf"]]
 
 
 def _states(op: SparsePauliOp, refs: np.ndarray, n_times: int, dt: float, trotter, progress):
@@ -145,8 +160,10 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
     backend : ``"exact" | "trotter" | "shots" | "lindblad"`` or a circuit target (name or backend object).
     shots : shots per circuit (required by ``"shots"``; optional for simulator targets, required on devices).
     trotter : ``{"steps_per_dt": r, "order": p}``, ``r`` product-formula steps per ``dt`` (``"trotter"``, circuits),
-        in the layered term order (see the module docstring); ``"exact"``: circuit targets put the exact unitary in
-        as a dense gate (opt-in; small registers).
+        in the layered term order (see the module docstring); ``{"mpf": (r_1, r_2, ...), "order": p}``: the
+        multi-product formula of those step counts, each measured on its own and combined with the static MPF
+        coefficients (:mod:`qdyn.krylov.mpf`; ``metadata.options["mpf"]``); ``"exact"``: circuit targets put the
+        exact unitary in as a dense gate (opt-in; small registers).
     seed : int, Generator or None; recorded in the metadata.
     with_h : also measure ``h`` (needed by VQPE; UVQPE, ODMD and the matrix pencil need only ``s``).
     dephasing, damping : per-qubit rates of ``Z`` dephasing and of amplitude damping with
@@ -166,6 +183,15 @@ def acquire(H, refs, times, *, backend="exact", shots: int | None = None, trotte
     trotter = normalise_trotter(trotter)
     check_choice("execution", execution, _EXECUTIONS)
     check_choice("overlaps", overlaps, OVERLAPS)
+    parts = mpf_parts(trotter)
+    if parts is not None:  # one acquisition per product formula, with independent seeds, then combined
+        rng, recorded = make_rng(seed)
+        data = [acquire(H, refs, times, backend=backend, shots=shots, trotter=part,
+                        seed=int(rng.integers(0, 2**31 - 1)), with_h=with_h, dephasing=dephasing, damping=damping,
+                        progress=progress, execution=execution, overlaps=overlaps, mitigation=mitigation)
+                for part in parts]
+        combined = combine_data(data, mpf_coefficients(trotter["mpf"], trotter["order"]), trotter["mpf"])
+        return replace(combined, metadata=replace(combined.metadata, seed=recorded))
     if isinstance(trotter, dict):
         from qdyn.circuits.trotter_layers import layered_hamiltonian
 

@@ -20,14 +20,15 @@ manager, to the device's ISA), and counts, without running anything:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from qdyn.errors import check_choice, check_int, check_positive
-from qdyn.krylov.acquire import normalise_refs, normalise_trotter
+from qdyn.krylov.acquire import mpf_parts, normalise_refs, normalise_trotter
 from qdyn.krylov.circuit_data import OVERLAPS, choose_overlaps, exact_unitary_error, overlap_pubs
 from qdyn.krylov.data import check_times
+from qdyn.krylov.mpf import combine_resources
 from qdyn.operators import as_pauli_op
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
@@ -87,6 +88,23 @@ def _rep_delay(backend) -> float:
     return float(delay) if delay is not None else DEFAULT_REP_DELAY_S
 
 
+def _combined(plans: list[KrylovPlan], trotter: dict) -> KrylovPlan:
+    """One plan for the circuits of every product formula of a multi-product formula (slots keep their order,
+    product formula by product formula)."""
+    def joined(name):
+        return np.concatenate([getattr(p, name) for p in plans])
+
+    first = plans[0]
+    options = dict(first.metadata.options) | {"trotter": trotter}
+    return replace(first, circuits=sum((p.circuits for p in plans), ()), slots=sum((p.slots for p in plans), ()),
+                   two_qubit_gates=joined("two_qubit_gates"), depths=joined("depths"), settings=joined("settings"),
+                   durations=None if first.durations is None else joined("durations"),
+                   executed_circuits=sum(p.executed_circuits for p in plans), shots=sum(p.shots for p in plans),
+                   device_time=None if first.device_time is None else sum(p.device_time for p in plans),
+                   resources=combine_resources([p.resources for p in plans]),
+                   metadata=replace(first.metadata, options=options))
+
+
 def plan(H, refs, times, *, backend, shots: int, trotter, overlaps: str = "auto", mitigation=None, seed=None,
          with_h: bool = True, overhead_per_circuit: float = CIRCUIT_OVERHEAD_S) -> KrylovPlan:
     """The circuits, their costs after transpilation, the shots and the device time of
@@ -111,6 +129,12 @@ def plan(H, refs, times, *, backend, shots: int, trotter, overlaps: str = "auto"
     if not isinstance(with_h, bool):
         raise TypeError("with_h must be True or False")
     tgt = resolve_target(backend)
+    parts = mpf_parts(trotter)
+    if parts is not None:  # a multi-product formula runs the circuits of each of its product formulas
+        plans = [plan(H, refs, times, backend=tgt, shots=shots, trotter=part, overlaps=overlaps,
+                      mitigation=mitigation, seed=seed, with_h=with_h, overhead_per_circuit=overhead_per_circuit)
+                 for part in parts]
+        return _combined(plans, trotter)
     if isinstance(trotter, dict):
         from qdyn.circuits.trotter_layers import layered_hamiltonian
 
