@@ -10,6 +10,8 @@
 * :mod:`qdyn.circuits.backends` — :func:`resolve_target` and :func:`estimate` (circuits + observables in, values
   with standard errors, shots, depth, two-qubit gates, seeds and job ids out) on statevector, Aer, Lightning,
   fake and real IBM devices; :mod:`qdyn.circuits.ibm` is the one adapter for qiskit-ibm-runtime;
+* :mod:`qdyn.circuits.mitigation` — :class:`Mitigation` (Pauli twirling, TREX readout correction, dynamical
+  decoupling, zero-noise extrapolation) and its cost; run client side by :mod:`qdyn.circuits.mitigated`;
 * :mod:`qdyn.circuits.block_encoding`, :mod:`qdyn.circuits.qsp` — block encodings, QSVT/QETU/GQSP circuits and
   a simulated, post-selected QSVT filter (:func:`qsvt_filter`);
 * :mod:`qdyn.circuits.simulate` — exact statevector simulation (Qiskit's, and a fast ``tensordot`` one), circuit
@@ -28,6 +30,7 @@ from qdyn.circuits.block_encoding import BlockEncoding, dilation_block_encoding,
 from qdyn.circuits.control_free import basis_action, branch_circuit, control_free_overlap, vacuum_energy
 from qdyn.circuits.evolution import controlled_evolution_circuit, evolution_circuit, pauli_rotation
 from qdyn.circuits.hadamard import controlled_pauli, hadamard_test
+from qdyn.circuits.mitigation import Mitigation
 from qdyn.circuits.qsp import gqsp_circuit, qetu_circuit, qsvt_circuit, qsvt_filter, qsvt_layout
 from qdyn.circuits.simulate import apply_circuit, circuit_operator, run_postselected, simulate_statevector
 from qdyn.circuits.state_prep import (
@@ -41,7 +44,7 @@ from qdyn.circuits.trotter_layers import bond_layers, layer_units, layered_evolu
 from qdyn.deprecation import moved_names
 
 __all__ = [
-    "Estimates", "Target", "circuit_costs", "estimate", "resolve_target",
+    "Estimates", "Target", "circuit_costs", "estimate", "resolve_target", "Mitigation",
     "controlled_evolution_circuit", "evolution_circuit", "pauli_rotation",
     "controlled_pauli", "hadamard_test",
     "basis_action", "branch_circuit", "control_free_overlap", "vacuum_energy",
