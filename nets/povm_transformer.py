@@ -11,6 +11,14 @@ with *causal* self-attention (position k attends to positions <= k, so it sees `
 LayerNorm and linear layer give the logits of ``p(a_k | a_<k)``. The mask is applied both when evaluating
 densities and when sampling; sampling keeps the keys and values of earlier positions in a cache, so drawing a
 string costs O(N^2) attention work instead of the O(N^3) of re-running the whole prefix at every position.
+The same cache serves the strings connected to a sample by a local operator
+(:meth:`POVMTransformer.log_prob_connected`): they agree with the sample up to their first changed site, so only
+the positions after it are run, attending to the sample's keys and values.
+
+Precision: the parameters have the network's dtype (``precision``); the arithmetic of a density evaluation can
+run in another (``precision=`` of :meth:`~POVMTransformer.log_prob` and
+:meth:`~POVMTransformer.log_prob_connected`): float32 arithmetic of a float64 network casts the weights
+differentiably, so gradients and the sums of log-conditionals stay float64.
 
 Exact initial state: the output layer starts with zero weight and a per-site bias ``log p0_i(a)``, so at
 initialisation ``P(a) = prod_i p0_i(a_i)`` exactly, for any product initial distribution.
@@ -35,6 +43,8 @@ from qdyn.seeding import make_rng
 __all__ = ["POVMTransformer", "all_outcome_strings"]
 
 _MAX_ENUMERATION_SITES = 10
+#: Most batched passes of :meth:`POVMTransformer.log_prob_connected` (buckets of first changed positions).
+_BUCKETS = 16
 
 
 def all_outcome_strings(n_sites: int, n_outcomes: int = 4):
@@ -54,8 +64,22 @@ def all_outcome_strings(n_sites: int, n_outcomes: int = 4):
     return (index[:, None] // powers[None, :]) % n_outcomes
 
 
+def _linear(layer: nn.Linear, x):
+    """``layer(x)`` computed in ``x``'s dtype (the weights are cast, differentiably, when they differ)."""
+    bias = None if layer.bias is None else layer.bias.to(x.dtype)
+    return nn.functional.linear(x, layer.weight.to(x.dtype), bias)
+
+
+def _layer_norm(norm: nn.LayerNorm, x):
+    """``norm(x)`` computed in ``x``'s dtype."""
+    return nn.functional.layer_norm(x, norm.normalized_shape, norm.weight.to(x.dtype), norm.bias.to(x.dtype),
+                                    norm.eps)
+
+
 class _CausalSelfAttention(nn.Module):
-    """Multi-head self-attention with a causal mask and a key/value cache for step-by-step decoding."""
+    """Multi-head self-attention with a causal mask and a key/value cache for step-by-step decoding. Every
+    product runs in the dtype of the input (float32 activations of a float64 network: float32 arithmetic, float64
+    gradients)."""
 
     def __init__(self, d_model: int, n_heads: int):
         super().__init__()
@@ -74,29 +98,30 @@ class _CausalSelfAttention(nn.Module):
         ``(B, H, P, d_head)`` of positions ``0..P-1`` (none: ``P = 0``). Position ``p`` attends to positions
         ``0..p``. Returns the output and the keys/values ``(B, H, L, d_head)`` of the ``L`` new positions."""
         length = x.shape[-2]
-        q, k, v = (self._split(t) for t in self.qkv(x).chunk(3, dim=-1))
-        keys, values = (k, v) if past is None else (torch.cat([past[0], k], -2), torch.cat([past[1], v], -2))
-        offset = keys.shape[-2] - length
-        scores = q @ keys.transpose(-1, -2) / math.sqrt(self.d_head)
-        causal = torch.ones(length, keys.shape[-2], dtype=torch.bool, device=x.device).tril(offset)
-        scores = scores.masked_fill(~causal, float("-inf"))
-        y = torch.softmax(scores, dim=-1) @ values
-        return self.out(y.transpose(-3, -2).reshape(x.shape)), (k, v)
+        q, k, v = (self._split(t) for t in _linear(self.qkv, x).chunk(3, dim=-1))
+        keys, values = (k, v) if past is None else (torch.cat([past[0].to(x.dtype), k], -2),
+                                                    torch.cat([past[1].to(x.dtype), v], -2))
+        if past is None:
+            y = nn.functional.scaled_dot_product_attention(q, keys, values, is_causal=True)
+        else:  # position P + l attends to keys 0..P + l
+            causal = torch.ones(length, keys.shape[-2], dtype=torch.bool, device=x.device).tril(keys.shape[-2] - length)
+            y = nn.functional.scaled_dot_product_attention(q, keys, values, attn_mask=causal)
+        return _linear(self.out, y.transpose(-3, -2).reshape(x.shape)), (k, v)
 
     def step(self, x, cache_k, cache_v, pos: int):
         """One position ``x`` of shape ``(B, d)``; writes its key/value into the caches ``(B, H, N, d_head)``
         at ``pos`` and attends to cached positions 0..pos (the causal mask of the full pass)."""
-        q, k, v = (t.reshape(t.shape[0], self.n_heads, self.d_head) for t in self.qkv(x).chunk(3, dim=-1))
+        q, k, v = (t.reshape(t.shape[0], self.n_heads, self.d_head) for t in _linear(self.qkv, x).chunk(3, dim=-1))
         cache_k[:, :, pos] = k
         cache_v[:, :, pos] = v
         keys, values = cache_k[:, :, : pos + 1], cache_v[:, :, : pos + 1]
         scores = torch.einsum("bhd,bhld->bhl", q, keys) / math.sqrt(self.d_head)
         y = torch.einsum("bhl,bhld->bhd", torch.softmax(scores, dim=-1), values)
-        return self.out(y.reshape(x.shape))
+        return _linear(self.out, y.reshape(x.shape))
 
 
 class _Block(nn.Module):
-    """Pre-LayerNorm transformer block: ``x + Attn(LN(x))`` then ``x + MLP(LN(x))``."""
+    """Pre-LayerNorm transformer block: ``x + Attn(LN(x))`` then ``x + MLP(LN(x))``, in ``x``'s dtype."""
 
     def __init__(self, d_model: int, n_heads: int, d_ff: int):
         super().__init__()
@@ -105,14 +130,17 @@ class _Block(nn.Module):
         self.ln2 = nn.LayerNorm(d_model)
         self.mlp = nn.Sequential(nn.Linear(d_model, d_ff), nn.GELU(), nn.Linear(d_ff, d_model))
 
+    def _mlp(self, x):
+        return _linear(self.mlp[2], nn.functional.gelu(_linear(self.mlp[0], _layer_norm(self.ln2, x))))
+
     def forward(self, x, past=None):
-        y, kv = self.attn(self.ln1(x), past)
+        y, kv = self.attn(_layer_norm(self.ln1, x), past)
         x = x + y
-        return x + self.mlp(self.ln2(x)), kv
+        return x + self._mlp(x), kv
 
     def step(self, x, cache_k, cache_v, pos: int):
-        x = x + self.attn.step(self.ln1(x), cache_k, cache_v, pos)
-        return x + self.mlp(self.ln2(x))
+        x = x + self.attn.step(_layer_norm(self.ln1, x), cache_k, cache_v, pos)
+        return x + self._mlp(x)
 
 
 class POVMTransformer(nn.Module):
@@ -196,92 +224,141 @@ class POVMTransformer(nn.Module):
         return a.long()
 
     # -- densities -----------------------------------------------------------------------------------
-    def _run(self, tokens, first: int, order, past=None):
+    def _compute_dtype(self, precision):
+        """The dtype of the network's arithmetic: its own (``precision=None``), or float32/float64 for
+        ``"single"``/``"double"`` (the parameters keep their dtype; gradients reach them in it)."""
+        if precision is None:
+            return self.dtype
+        check_choice("precision", precision, ("double", "single"))
+        return torch_dtype(precision, complex_=False)
+
+    def _run(self, tokens, first: int, order, past=None, dtype=None):
         """Log-conditionals ``(B, L, K)`` of positions ``first..first+L-1`` read from input ``tokens`` ``(B, L)``
         (position k reads outcome k-1; the start token at k = 0), with ``past`` the per-layer keys/values of
-        positions ``< first``; also returns this pass's per-layer keys/values."""
+        positions ``< first``; also returns this pass's per-layer keys/values. Arithmetic in ``dtype`` (default
+        the network's)."""
         length = tokens.shape[1]
-        h = self.token_embedding(tokens) + self.position_embedding.weight[first:first + length]
+        dtype = self.dtype if dtype is None else dtype
+        h = nn.functional.embedding(tokens, self.token_embedding.weight.to(dtype)) \
+            + self.position_embedding.weight[first:first + length].to(dtype)
         kv = []
         for i, block in enumerate(self.blocks):
             h, layer_kv = block(h, None if past is None else past[i])
             kv.append(layer_kv)
-        bias = self.site_bias[order[..., first:first + length]]
-        return torch.log_softmax(self.head(self.final_norm(h)) + bias, dim=-1), kv
+        bias = nn.functional.embedding(order[..., first:first + length], self.site_bias.to(dtype))
+        return torch.log_softmax(_linear(self.head, _layer_norm(self.final_norm, h)) + bias, dim=-1), kv
 
     def _input_tokens(self, x):
         start = torch.full((x.shape[0], 1), self.n_outcomes, dtype=torch.int64, device=self.device)
         return torch.cat([start, x[:, :-1]], dim=1)
 
-    def conditional_log_probs(self, x, order=None, *, validate: bool = True):
+    def conditional_log_probs(self, x, order=None, *, validate: bool = True, precision: str | None = None):
         """``log p(. | x_<k)`` for every position: shape ``(B, N, n_outcomes)``.
 
         ``x`` holds the outcomes in *network* order (position k = site ``order[k]``); ``order`` is ``(N,)`` or
         ``(B, N)`` (one ordering per row), and only selects the per-site output bias. ``validate=False`` skips
         the checks of ``x`` and ``order`` (which read their values, so that ``torch.func.vmap`` can map over
-        strings).
+        strings). ``precision`` (``"single"``/``"double"``; default the network's own) is the dtype of the
+        arithmetic and of the result.
         """
         x = self._check_strings(x) if validate else x
         order = self._order(order) if validate or order is None else order
-        return self._run(self._input_tokens(x), 0, order)[0]
+        return self._run(self._input_tokens(x), 0, order, dtype=self._compute_dtype(precision))[0]
 
-    def log_prob(self, a, order=None, *, validate: bool = True):
+    def log_prob(self, a, order=None, *, validate: bool = True, precision: str | None = None):
         """``log P(a)`` for outcome strings ``a`` of shape ``(B, N)`` (site order); differentiable.
 
         With ``order`` (a permutation of the sites), the network reads the sites in that order:
         ``log P(a) = sum_k log p(a_{order[k]} | a_{order[<k]})``. ``validate`` as in
-        :meth:`conditional_log_probs`.
+        :meth:`conditional_log_probs`; ``precision`` is the dtype of the network's arithmetic (default its own),
+        the conditionals being summed in the network's dtype.
         """
         a = self._check_strings(a) if validate else a
         order_t = self._order(order) if validate or order is None else order
         x = a.gather(1, order_t.expand(a.shape))
-        logp = self.conditional_log_probs(x, order_t, validate=False)
-        return logp.gather(-1, x.unsqueeze(-1)).squeeze(-1).sum(-1)
+        logp = self.conditional_log_probs(x, order_t, validate=False, precision=precision)
+        return logp.gather(-1, x.unsqueeze(-1)).squeeze(-1).to(self.dtype).sum(-1)
 
     def forward(self, a, order=None, *, validate: bool = True):
         return self.log_prob(a, order, validate=validate)
 
-    def log_prob_connected(self, a, connected, order=None):
-        """``(log P(a), log P(c))`` for strings ``a`` ``(B, N)`` and strings ``c`` ``(B, M, N)`` connected to them,
-        sharing the prefix work: equal to :meth:`log_prob` on each string, in one pass over ``a`` plus one pass
-        per suffix length.
+    def log_prob_connected(self, a, connected, order=None, *, rows=None, precision: str | None = None):
+        """``(log P(a), log P(c))`` for samples ``a`` ``(B, N)`` and strings ``c`` connected to them, reusing each
+        sample's cached keys and values: equal to :meth:`log_prob` on every string.
 
-        If ``c`` first differs from ``a`` at network position ``j`` (along ``order``), the causal network gives
-        ``c`` the same hidden states, keys and values as ``a`` at every position ``<= j`` and every layer (they
-        see ``a_<j`` only), so ``log P(c) = sum_{k<j} log p(a_k|a_<k) + log p(c_j|a_<j) + sum_{k>j} ...`` and only
-        positions ``j+1..N-1`` are run, attending to the cached keys/values of ``a`` for positions ``<= j``.
-        Strings equal to ``a`` cost nothing. ``order``: ``(N,)`` or ``(B, N)``.
+        ``connected``: ``(B, M, N)`` (``M`` strings per sample; returns ``log P(c)`` of shape ``(B, M)``), or, with
+        ``rows`` (an int tensor ``(G,)``), ``(G, N)`` strings, string ``g`` connected to sample ``rows[g]``
+        (returns ``(G,)``). ``order``: ``(N,)`` or ``(B, N)``. ``precision`` as in :meth:`log_prob`.
+
+        If ``c`` first differs from its sample ``a`` at network position ``j``, the causal network gives ``c`` the
+        hidden states, keys and values of ``a`` at every position ``<= j`` and every layer (they see ``a_<j``
+        only), so
+
+            log P(c) = sum_{k<j} log p(a_k | a_<k) + log p(c_j | a_<j) + sum_{k>j} log p(c_k | c_<k),
+
+        the first two terms read from the one pass over ``a``, and only positions ``j+1..N-1`` are run, attending
+        to ``a``'s cached keys/values for the positions before them. All connected strings go through one
+        batched pass per bucket of first positions (at most ``_BUCKETS`` buckets; a bucket starts at its
+        smallest ``j + 1``, and the positions of a string up to its own ``j`` it recomputes are ``a``'s and are
+        not summed), so the work is ``sum_c (N - 1 - j_c)`` positions plus a few percent, against ``N`` per
+        string for :meth:`log_prob`. Strings equal to their sample cost nothing.
         """
         a = self._check_strings(a)
         batch, n = a.shape
-        if connected.ndim != 3 or connected.shape[0] != batch or connected.shape[2] != n:
-            raise ValueError(f"connected strings must have shape ({batch}, M, {n}), got {tuple(connected.shape)}")
-        slots = connected.shape[1]
-        connected = self._check_strings(connected.reshape(batch * slots, n)).reshape(batch, slots, n)
+        if rows is None:
+            if connected.ndim != 3 or connected.shape[0] != batch or connected.shape[2] != n:
+                raise ValueError(f"connected strings must have shape ({batch}, M, {n}), "
+                                 f"got {tuple(connected.shape)}")
+            slots = connected.shape[1]
+            flat = self._check_strings(connected.reshape(batch * slots, n))
+            rows_t = torch.arange(batch, device=self.device).repeat_interleave(slots)
+        else:
+            rows_t = torch.as_tensor(rows, device=self.device)
+            if rows_t.dtype.is_floating_point or rows_t.ndim != 1 or connected.ndim != 2 \
+                    or connected.shape != (rows_t.shape[0], n):
+                raise ValueError(f"with rows (G,) the connected strings must have shape (G, {n}); got rows of "
+                                 f"shape {tuple(rows_t.shape)} and strings {tuple(connected.shape)}")
+            if rows_t.numel() and (int(rows_t.min()) < 0 or int(rows_t.max()) >= batch):
+                raise ValueError(f"rows must index the {batch} samples")
+            flat, rows_t = self._check_strings(connected), rows_t.long()
         order = self._order(order).expand(batch, n)
-        x = a.gather(1, order)
-        xc = connected.gather(2, order[:, None, :].expand(batch, slots, n))
-        logp, kv = self._run(self._input_tokens(x), 0, order)
-        chosen = logp.gather(-1, x.unsqueeze(-1)).squeeze(-1)  # (B, N)
+        logp_a, logp_c = self._connected(a.gather(1, order), flat.gather(1, order[rows_t]), rows_t, order,
+                                         self._compute_dtype(precision))
+        return logp_a, (logp_c.reshape(batch, slots) if rows is None else logp_c)
+
+    def _connected(self, x, xc, rows, order, dtype):
+        """:meth:`log_prob_connected` in network order: samples ``x`` ``(B, N)``, strings ``xc`` ``(G, N)``
+        connected to ``x[rows]``; sums in the network's dtype."""
+        n = x.shape[1]
+        logp, kv = self._run(self._input_tokens(x), 0, order, dtype=dtype)
+        chosen = logp.gather(-1, x.unsqueeze(-1)).squeeze(-1).to(self.dtype)  # (B, N)
         prefix = torch.cat([torch.zeros_like(chosen[:, :1]), chosen.cumsum(1)], 1)  # prefix[:, j] = sum_{k<j}
-        differs = xc != x[:, None, :]
+        differs = xc != x[rows]
         first = torch.where(differs.any(-1), differs.int().argmax(-1), n)  # first differing position (n: none)
-        rows = torch.arange(batch, device=self.device)[:, None].expand(batch, slots)
-        out = prefix[rows, first].clone()  # log P of positions < j (all of a when c = a)
-        changed = first < n
-        j_safe = first.clamp(max=n - 1)
-        at_j = logp[rows, j_safe].gather(-1, xc.gather(2, j_safe[..., None])).squeeze(-1)
-        out = out + torch.where(changed, at_j, torch.zeros_like(at_j))
-        for j in range(n - 1):
-            b_idx, m_idx = torch.nonzero(first == j, as_tuple=True)
-            if b_idx.numel() == 0:
-                continue
-            past = [(k[b_idx, :, : j + 1], v[b_idx, :, : j + 1]) for k, v in kv]
-            tail = xc[b_idx, m_idx]  # (G, N)
-            logp_tail, _ = self._run(tail[:, j:n - 1], j + 1, order[b_idx], past)
-            suffix = logp_tail.gather(-1, tail[:, j + 1:, None]).squeeze(-1).sum(-1)
-            out = out.index_put((b_idx, m_idx), suffix, accumulate=True)
-        return chosen.sum(1), out
+        at_first = first.clamp(max=n - 1)
+        at_j = logp[rows, at_first].gather(-1, xc.gather(1, at_first[:, None])).squeeze(-1).to(self.dtype)
+        out = prefix[rows, first] + torch.where(first < n, at_j, torch.zeros_like(at_j))
+        suffix = torch.nonzero(first < n - 1).squeeze(-1)  # strings with positions to run
+        if suffix.numel() == 0:
+            return chosen.sum(1), out
+        starts, sort = first[suffix].sort()
+        suffix = suffix[sort]
+        width = -(-n // _BUCKETS)
+        counts = torch.unique_consecutive(starts // width, return_counts=True)[1].tolist()
+        sums, begin = [], 0
+        positions = torch.arange(n, device=self.device)
+        for count in counts:
+            members = suffix[begin:begin + count]
+            s = int(starts[begin]) + 1  # first position run in this bucket
+            begin += count
+            r = rows[members]
+            past = [(k[:, :, :s].index_select(0, r), v[:, :, :s].index_select(0, r)) for k, v in kv]
+            tail = xc[members]
+            logp_tail, _ = self._run(tail[:, s - 1:n - 1], s, order[r], past, dtype)
+            terms = logp_tail.gather(-1, tail[:, s:, None]).squeeze(-1).to(self.dtype)
+            after = positions[None, s:] > first[members][:, None]  # positions k > j of each string
+            sums.append(torch.where(after, terms, torch.zeros_like(terms)).sum(-1))
+        return chosen.sum(1), out.index_add(0, suffix, torch.cat(sums))
 
     def probabilities(self):
         """The full distribution ``P`` as a ``(n_outcomes**N,)`` tensor (N <= 10), site 0 least significant."""

@@ -97,33 +97,49 @@ class StringState(nn.Module):
     def n_strings(self) -> int:
         return int(self.strings.shape[0])
 
-    def log_prob(self, a, *, validate: bool = True):
+    def log_prob(self, a, *, validate: bool = True, precision: str | None = None):
         """``log P(a) = logsumexp_s log P_net(a | s) - log S``; all strings in one batched network call.
-        ``validate=False`` skips the checks of ``a`` (for ``torch.func.vmap``)."""
+        ``validate=False`` skips the checks of ``a`` (for ``torch.func.vmap``); ``precision`` is the dtype of the
+        network's arithmetic (see :meth:`~qdyn.nets.povm_transformer.POVMTransformer.log_prob`)."""
         a = self.net._check_strings(a) if validate else a
         batch, n_str = a.shape[0], self.n_strings
         # Row (s, b) holds sample b read along string s: x[s, b, k] = a[b, strings[s, k]].
         x = a[:, self.strings].permute(1, 0, 2).reshape(n_str * batch, self.n_sites)
-        logp = self.net.conditional_log_probs(x, order=self.strings.repeat_interleave(batch, 0), validate=False)
-        per_string = logp.gather(-1, x.unsqueeze(-1)).squeeze(-1).sum(-1).reshape(n_str, batch)
+        logp = self.net.conditional_log_probs(x, order=self.strings.repeat_interleave(batch, 0), validate=False,
+                                              precision=precision)
+        per_string = logp.gather(-1, x.unsqueeze(-1)).squeeze(-1).to(self.dtype).sum(-1).reshape(n_str, batch)
         return torch.logsumexp(per_string, dim=0) - math.log(n_str)
 
     def forward(self, a, *, validate: bool = True):
         return self.log_prob(a, validate=validate)
 
-    def log_prob_connected(self, a, connected):
-        """``(log P(a), log P(c))`` for strings ``a`` ``(B, N)`` and connected strings ``c`` ``(B, M, N)``: each
-        ordering shares the prefix work of its own reading of ``a`` (see
-        :meth:`~qdyn.nets.povm_transformer.POVMTransformer.log_prob_connected`); the orderings are combined as in
-        :meth:`log_prob`."""
+    def log_prob_connected(self, a, connected, *, rows=None, precision: str | None = None):
+        """``(log P(a), log P(c))`` for samples ``a`` ``(B, N)`` and connected strings ``c`` (``(B, M, N)``, or
+        ``(G, N)`` with ``rows``, as in :meth:`~qdyn.nets.povm_transformer.POVMTransformer.log_prob_connected`):
+        each ordering reuses the cached keys/values of its own reading of the sample; the orderings are combined
+        as in :meth:`log_prob`."""
         a = self.net._check_strings(a)
         batch, n_str = a.shape[0], self.n_strings
-        rep = a.repeat(n_str, 1)  # row s * batch + b: sample b, read along string s
-        conn = torch.as_tensor(connected, device=self.device).repeat(n_str, 1, 1)
-        logp_a, logp_c = self.net.log_prob_connected(rep, conn, order=self.strings.repeat_interleave(batch, 0))
+        connected = torch.as_tensor(connected, device=self.device)
+        if rows is None:
+            if connected.ndim != 3 or connected.shape[0] != batch:
+                raise ValueError(f"connected strings must have shape ({batch}, M, {self.n_sites}), "
+                                 f"got {tuple(connected.shape)}")
+            shape = connected.shape[:2]
+            rows = torch.arange(batch, device=self.device).repeat_interleave(shape[1])
+            connected = connected.reshape(-1, connected.shape[-1])
+        else:
+            shape = None
+            rows = torch.as_tensor(rows, device=self.device)
+        # Sample b read along string s is row s * batch + b.
+        shifted = (rows.long()[None, :] + batch * torch.arange(n_str, device=self.device)[:, None]).reshape(-1)
+        logp_a, logp_c = self.net.log_prob_connected(a.repeat(n_str, 1), connected.repeat(n_str, 1),
+                                                     order=self.strings.repeat_interleave(batch, 0), rows=shifted,
+                                                     precision=precision)
         shift = math.log(n_str)
+        logp_c = torch.logsumexp(logp_c.reshape(n_str, -1), 0) - shift
         return (torch.logsumexp(logp_a.reshape(n_str, batch), 0) - shift,
-                torch.logsumexp(logp_c.reshape(n_str, batch, -1), 0) - shift)
+                logp_c if shape is None else logp_c.reshape(shape))
 
     def probabilities(self):
         """The full distribution (N <= 10), site 0 least significant."""

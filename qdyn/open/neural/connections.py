@@ -3,21 +3,34 @@
 ``(L P)(a) = sum_b L_ab P(b)`` needs only the strings ``b`` connected to ``a`` by a local term; they come from a
 batched *local action* ``strings (B, N) -> (connected (B, M, N), values (B, M))`` with
 ``(L P)(a_i) = sum_m values[i, m] P(connected[i, m])`` (padding entries carry ``value = 0``). The connected
-strings of a batch are evaluated together in one of two ways giving the same numbers: each distinct string once
-in one network call, or with *prefix sharing* -- a string connected to ``a`` by a term whose first site is ``j``
-agrees with ``a`` before ``j``, so the causal network gives it ``a``'s keys and values there (every layer) and
-only positions after ``j`` are run (:meth:`~qdyn.nets.povm_transformer.POVMTransformer.log_prob_connected`).
-By default the cheaper of the two is chosen batch by batch.
+strings of a batch are evaluated together in one of two ways giving the same numbers (:func:`evaluation_plan`):
+
+* *full*: each distinct string of the whole batch once, in one network call (``N`` positions each);
+* *cached* (prefix sharing): the distinct connected strings of each sample that carry a nonzero value -- a string
+  connected to ``a`` by a term whose first site is ``j`` agrees with ``a`` before ``j``, so the causal network
+  gives it ``a``'s keys and values there (every layer) and only positions after ``j`` are run, for all terms of
+  all bonds in a few batched passes
+  (:meth:`~qdyn.nets.povm_transformer.POVMTransformer.log_prob_connected`): ``O(N)`` positions per string
+  become ``N - 1 - j``, and the duplicates (a one-site term and a bond term changing the same site) and zero
+  entries of ``L`` go.
+
+By default the cheaper of the two is chosen batch by batch (the full one wins for short chains, where samples
+share most of their connected strings).
 """
 
 from __future__ import annotations
 
-__all__ = ["apply_action", "deduplicate", "evaluation_plan", "local_action", "log_probs_with_connected", "slots",
-           "use_prefix"]
+from dataclasses import dataclass
 
-#: Cost per position evaluation of prefix sharing relative to a full batched evaluation (measured on the CPU:
-#: 8.2 against 5.4 microseconds at N = 8, width 32), used by the automatic choice in :func:`evaluation_plan`.
-_PREFIX_OVERHEAD = 1.5
+__all__ = ["CachedPlan", "FullPlan", "apply_action", "cached_plan", "deduplicate", "evaluation_plan", "local_action",
+           "log_probs_with_connected", "slots", "unique_rows", "use_prefix"]
+
+#: Cost per position evaluation of the cached plan relative to a full batched evaluation (its gathers of cached
+#: keys/values and its per-bucket passes; measured 0.9-1.3 on the CPU at N = 8-32, width 32), used by the
+#: automatic choice in :func:`evaluation_plan`.
+_PREFIX_OVERHEAD = 1.2
+#: Above this many sites the automatic choice takes the cached plan without counting the batch's distinct strings.
+_SHARED_SITES = 31
 
 
 def local_action(lindbladian):
@@ -70,8 +83,9 @@ def deduplicate(strings):
 
     flat = strings.reshape(-1, strings.shape[-1])
     n = flat.shape[1]
-    if n > 31:  # base-4 keys would overflow int64
-        return torch.unique(flat, dim=0, return_inverse=True)
+    if n > 31:  # base-4 keys would overflow int64: several words per string
+        first, inverse = unique_rows(_pack(flat))
+        return flat[first], inverse
     keys = (flat * (4 ** torch.arange(n, device=flat.device, dtype=torch.int64))).sum(1)
     if 4**n <= 8 * keys.shape[0]:
         present = torch.zeros(4**n, dtype=torch.bool, device=flat.device)
@@ -96,37 +110,113 @@ def use_prefix(state, prefix_sharing) -> bool | None:
     return prefix_sharing
 
 
-def evaluation_plan(a, connected, prefix):
-    """How to evaluate ``log P`` on ``[a, connected]``: ``None`` for prefix sharing, or the deduplicated strings
-    ``(unique, inverse, shape)``. ``prefix=None`` (auto) takes the cheaper by counted position evaluations:
-    ``(distinct strings) x N`` against ``B N + sum_c (N - 1 - j_c)`` (``j_c`` the first site where ``c`` differs from
-    its sample; exact for a single ordering, an estimate for string states), the latter weighted by the measured
-    overhead of its per-suffix-length calls (``_PREFIX_OVERHEAD``)."""
+@dataclass(frozen=True)
+class FullPlan:
+    """Every distinct string of ``[a, connected]`` once: ``log P[inverse].reshape(shape)`` restores the layout."""
+
+    unique: object
+    inverse: object
+    shape: tuple
+
+
+@dataclass(frozen=True)
+class CachedPlan:
+    """The distinct connected strings of each sample with a nonzero value: ``strings`` ``(U, N)``, connected to
+    sample ``rows[u]``; ``slot[k]`` (a flat index into the ``(B, 1 + M)`` layout of ``[a, connected]``) takes
+    ``log P(strings[inverse[k]])``, every other slot (the sample itself, or a zero value) ``log P(a)``;
+    ``first[u]``: the first site at which ``strings[u]`` differs from its sample."""
+
+    rows: object
+    strings: object
+    slot: object
+    inverse: object
+    shape: tuple
+    first: object
+
+    def positions(self, n: int) -> int:
+        """Positions run: ``N`` per sample plus ``N - 1 - j`` per string (``j`` its first changed site; exact for
+        a single site ordering, an estimate for string states)."""
+        return self.shape[0] * n + int((n - 1 - self.first).sum())
+
+
+def _pack(strings):
+    """Exact int64 keys ``(K, ceil(N / 31))`` of strings of outcomes 0..3 (2 bits per site, 31 sites a word)."""
     import torch
 
-    if prefix:
-        return None
+    words = []
+    for start in range(0, strings.shape[1], 31):
+        block = strings[:, start:start + 31].long()
+        words.append((block * (4 ** torch.arange(block.shape[1], device=block.device, dtype=torch.int64))).sum(1))
+    return torch.stack(words, 1)
+
+
+def unique_rows(keys):
+    """``(first, inverse)`` of the rows of an int64 matrix ``keys`` ``(K, W)``: ``keys[first]`` holds each distinct
+    row once and ``keys[first][inverse] == keys``. Lexicographic sort by ``W`` stable argsorts (much faster than
+    :func:`torch.unique` with ``dim=0`` on the CPU)."""
+    import torch
+
+    perm = torch.arange(keys.shape[0], device=keys.device)
+    for column in reversed(range(keys.shape[1])):
+        perm = perm[torch.argsort(keys[perm, column], stable=True)]
+    ordered = keys[perm]
+    new = torch.ones(keys.shape[0], dtype=torch.bool, device=keys.device)
+    new[1:] = (ordered[1:] != ordered[:-1]).any(1)
+    inverse = torch.empty_like(perm)
+    inverse[perm] = torch.cumsum(new, 0) - 1
+    return perm[new], inverse
+
+
+def cached_plan(a, connected, values):
+    """The :class:`CachedPlan` of samples ``a`` ``(B, N)``, their connected strings ``(B, M, N)`` and the values
+    ``(B, M)`` of the local action (``None``: every string counts)."""
+    import torch
+
+    batch, slots_, n = connected.shape
+    b_idx, m_idx = torch.nonzero(torch.ones_like(connected[..., 0], dtype=torch.bool) if values is None
+                                 else values != 0, as_tuple=True)
+    kept = connected[b_idx, m_idx]
+    differs = kept != a[b_idx]
+    sites = torch.arange(n, device=a.device)
+    first_site = torch.where(differs, sites, n).amin(-1)  # n: the sample itself
+    changed = first_site < n
+    b_idx, m_idx, kept, first_site = b_idx[changed], m_idx[changed], kept[changed], first_site[changed]
+    first, inverse = unique_rows(torch.cat([b_idx[:, None], _pack(kept)], 1))
+    return CachedPlan(rows=b_idx[first], strings=kept[first], slot=b_idx * (1 + slots_) + 1 + m_idx,
+                      inverse=inverse, shape=(batch, 1 + slots_), first=first_site[first])
+
+
+def evaluation_plan(a, connected, prefix, values=None):
+    """How to evaluate ``log P`` on ``[a, connected]``: a :class:`CachedPlan` (``prefix=True``) or a
+    :class:`FullPlan` (``prefix=False``). ``values`` (the local action's, ``(B, M)``) lets the cached plan skip
+    the strings with a zero value. ``prefix=None`` (auto) takes the cheaper by counted position evaluations:
+    ``(distinct strings of the batch) x N`` against :meth:`CachedPlan.positions` weighted by the measured overhead
+    of the cached passes (``_PREFIX_OVERHEAD``); above ``_SHARED_SITES`` sites it takes the cached plan without
+    counting (samples then almost never share connected strings, so the full plan runs ``N`` positions for
+    about as many strings as the cached plan runs ``N - 1 - j``)."""
+    import torch
+
+    cached = None if prefix is False else cached_plan(a, connected, values)
+    if prefix or (prefix is None and a.shape[1] > _SHARED_SITES):
+        return cached
     strings = torch.cat([a.unsqueeze(1), connected], dim=1)
     unique, inverse = deduplicate(strings)
-    if prefix is None:
-        batch, n = a.shape
-        differs = connected != a[:, None, :]
-        first = torch.where(differs.any(-1), differs.int().argmax(-1), n - 1)
-        if _PREFIX_OVERHEAD * (batch * n + int((n - 1 - first).sum())) < unique.shape[0] * n:
-            return None
-    return unique, inverse, strings.shape[:-1]
+    full = FullPlan(unique, inverse, tuple(strings.shape[:-1]))
+    if prefix is None and _PREFIX_OVERHEAD * cached.positions(a.shape[1]) < unique.shape[0] * a.shape[1]:
+        return cached
+    return full
 
 
-def log_probs_with_connected(state, a, connected, plan):
+def log_probs_with_connected(state, a, connected, plan, precision=None):
     """``log P`` of ``[a, connected[:, 0], connected[:, 1], ...]``: shape ``(B, 1 + M)``, in one batched evaluation.
 
-    ``plan`` from :func:`evaluation_plan`: ``None`` goes through the state's ``log_prob_connected`` (each connected
-    string re-runs only the positions after its first difference from ``a``, reusing ``a``'s keys/values);
-    otherwise every distinct string of the batch is evaluated once in full."""
-    import torch
-
-    if plan is None:
-        logp_a, logp_c = state.log_prob_connected(a, connected)
-        return torch.cat([logp_a[:, None], logp_c], 1)
-    unique, inverse, shape = plan
-    return state.log_prob(unique)[inverse].reshape(shape)
+    ``plan`` from :func:`evaluation_plan`: a :class:`CachedPlan` goes through the state's ``log_prob_connected``
+    (each distinct connected string re-runs only the positions after its first difference from its sample,
+    reusing the sample's keys/values); a :class:`FullPlan` evaluates every distinct string of the batch once in
+    full. ``precision``: the dtype of the network's arithmetic (``"single"``/``"double"``; default the
+    network's own); the results are in the network's dtype."""
+    if isinstance(plan, FullPlan):
+        return state.log_prob(plan.unique, precision=precision)[plan.inverse].reshape(plan.shape)
+    logp_a, logp_c = state.log_prob_connected(a, plan.strings, rows=plan.rows, precision=precision)
+    out = logp_a[:, None].expand(plan.shape).reshape(-1)
+    return out.index_put((plan.slot,), logp_c[plan.inverse]).reshape(plan.shape)
