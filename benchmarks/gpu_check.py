@@ -11,6 +11,7 @@ largest difference between the two results):
 * ``aer-gpu`` - a Trotter circuit's ``<Z_0>`` on Qiskit Aer, CPU vs GPU (where the GPU build is installed);
 * ``lightning-gpu`` - the same on PennyLane ``lightning.qubit`` vs ``lightning.gpu`` (where installed);
 * ``transformer`` - POVM transformer trapezoid steps (:func:`qdyn.open.evolve_transformer`);
+* ``povm-steady`` - steady-state iterations of the transformer at N = 64 (cached local loss, float32);
 * ``pinn`` - PINN training on the finite well (:func:`qdyn.schrodinger.solve_eigen`, default mode).
 
 The stochastic checks (transformer) draw different random streams on the two devices, so their difference
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import time
 import traceback
+import warnings
 
 import numpy as np
 
@@ -227,6 +229,28 @@ def check_transformer(size: dict, emulate: bool) -> dict:
             "cpu_s": t_cpu, "gpu_s": t_gpu, "diff": diff}
 
 
+def check_transformer_steady(size: dict, emulate: bool) -> dict:
+    from qdyn.open import POVM, POVMLindbladian, dissipative_ising, povm_transformer_state, steady_state_transformer
+
+    device = _nets_device(emulate)
+    n, samples = size["steady_n"], size["steady_samples"]
+    generator = POVMLindbladian(dissipative_ising(n, V=2.0, g=1.0, gamma=1.0), POVM("tetra"))
+    options = {"n_samples": samples, "iterations": 2, "eval_every": 10**6, "n_eval_samples": 2, "seed": 0}
+
+    def run(dev, iterations=2):
+        state = povm_transformer_state(POVM("tetra"), ["0"] * n, seed=1, device=dev)
+        with warnings.catch_warnings():  # two iterations do not converge: only the cost is measured
+            warnings.simplefilter("ignore")
+            return steady_state_transformer(state, generator, **{**options, "iterations": iterations})
+
+    for dev in ("cpu", device):  # warm-up: imports, CUDA context and kernels
+        run(dev, 1)
+    t_cpu, ref = _timed(lambda: run("cpu"))
+    t_gpu, out = _timed(lambda: run(device))
+    return {"size": f"n={n}, 2 iterations x {samples} samples", "cpu_s": t_cpu, "gpu_s": t_gpu,
+            "diff": abs(float(out.loss_history[-1]) - float(ref.loss_history[-1]))}
+
+
 def check_pinn(size: dict, emulate: bool) -> dict:
     from qdyn.schrodinger import finite_well, solve_eigen
 
@@ -250,6 +274,7 @@ CHECKS = {
     "aer-gpu": check_aer_gpu,
     "lightning-gpu": check_lightning_gpu,
     "transformer": check_transformer,
+    "povm-steady": check_transformer_steady,
     "pinn": check_pinn,
 }
 
@@ -257,12 +282,12 @@ FULL = {"apply_n": 22, "evolve_n": 20, "ground_n": 20, "liouvillian_n": 8, "cool
         "circuit_n": 22,
         "circuit_steps": 4,
         "transformer_n": 6, "transformer_samples": 1000, "transformer_iterations": 5, "transformer_steps": 2,
-        "pinn_adam": 500, "pinn_lbfgs": 100}
+        "steady_n": 64, "steady_samples": 100, "pinn_adam": 500, "pinn_lbfgs": 100}
 QUICK = {"apply_n": 14, "evolve_n": 12, "ground_n": 12, "liouvillian_n": 4, "cooling_n": 8, "cooling_steps": 2,
          "circuit_n": 10,
          "circuit_steps": 2,
          "transformer_n": 4, "transformer_samples": 200, "transformer_iterations": 5, "transformer_steps": 2,
-         "pinn_adam": 50, "pinn_lbfgs": 10}
+         "steady_n": 16, "steady_samples": 50, "pinn_adam": 50, "pinn_lbfgs": 10}
 
 
 def main(argv=None) -> int:
