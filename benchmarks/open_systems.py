@@ -14,9 +14,25 @@ times (model building included), their ratio, the largest difference of the ``<Z
 ``||L rho||_F`` and distance estimate. Assembly (``--assembly-nmax``, default 10): the wall time of
 ``liouvillian_matrix`` and its number of entries.
 
+POVM steady states (``--povm-nmax``, default 8): :func:`qdyn.open.povm_steady_state` by GMRES (the default from
+N = 6) against the previous method (sparse LU, ``method="sparse-lu"``) and ``qutip.steadystate`` (model building
+included); printed: wall times, ratios, the largest difference of the ``<Z_i>`` from QuTiP's, the residual
+``||L P||_2``, and the CPU times (the wall times of an unshared core with ``OMP_NUM_THREADS=1``).
+
+The POVM transformer's steady state at N = 6 (``--transformer``; g = 2, the published 1-layer width-32 network
+from |0...0>, seed 1): the old README recipe (Adam, 200 iterations x 1000 samples, lr 1e-2 -> 1e-3, then 60
+sampled Levenberg-Marquardt iterations x 300 samples) and the new one (exact enumeration of the 4^6 strings,
+Levenberg-Marquardt in Golub-Kahan subspaces from the first step, 10 iterations), in the same run; printed: the
+training time, the worst single-site error of <X>, <Y>, <Z> (exact sum over the strings of the kept model)
+against the exact steady state (``qdyn.open.steady_state``, Liouvillian), the goal (1e-2 within 60 s), and for
+the sampled recipe whether its reported error bars (2 sigma) cover the exact values; also the CPU time of the
+training (with ``OMP_NUM_THREADS=1``, the wall time on an unshared core). ``--quick``: N = 4.
+
     python benchmarks/open_systems.py            # N = 4..10
     python benchmarks/open_systems.py --quick    # N = 4..7 (steady states and assembly up to N = 6)
     python benchmarks/open_systems.py --device cuda   # also time the torch engine on a GPU
+    python benchmarks/open_systems.py --transformer   # only the transformer steady state, old and new recipe
+    python benchmarks/open_systems.py --povm --nmin 6 # only the POVM steady states, N = 6..8
 """
 
 from __future__ import annotations
@@ -111,6 +127,79 @@ def assembly_worker(n: int) -> dict:
     return {"wall": time.perf_counter() - start, "nnz": int(matrix.nnz)}
 
 
+def povm_steady_worker(engine: str, n: int) -> dict:
+    """One timed POVM steady state (after an untimed N = 2 one): ``engine`` "gmres" or "sparse-lu"
+    (:func:`qdyn.open.povm_steady_state`), or "qutip" (``qutip.steadystate``, converted to POVM probabilities);
+    wall time, ``<Z_i>`` and the residual ``||L P||_2``."""
+    import numpy as np
+
+    from qdyn.open import POVM, POVMLindbladian, dissipative_ising, pauli_on, povm_steady_state
+
+    povm = POVM("tetra")
+    for size in (2, n):
+        start, cpu = time.perf_counter(), time.process_time()
+        lb = dissipative_ising(size, V=2.0, g=1.0, gamma=1.0, periodic=True)
+        generator = POVMLindbladian(lb, povm)
+        if engine == "qutip":
+            from qdyn.open.reference import qutip_steadystate
+
+            P = povm.probabilities(qutip_steadystate(lb))
+        else:
+            P = povm_steady_state(generator, method=engine)
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    expect = [povm.expectation(pauli_on(n, {i: "Z"}), P).real for i in range(n)]
+    return {"wall": wall, "cpu": cpu, "expect": np.asarray(expect).tolist(),
+            "residual": float(np.linalg.norm(generator.apply(P)))}
+
+
+#: The POVM transformer steady-state recipes compared (``transformer_worker``): optimiser stages, each
+#: ``(optimizer, iterations, samples per iteration or None for exact enumeration, lr, lr_final)``.
+RECIPES = {
+    "old": [("adam", 200, 1000, 1e-2, 1e-3), ("lm", 60, 300, None, None)],
+    "new": [("lm", 10, None, None, None)],
+}
+
+
+def transformer_worker(recipe: str, n: int) -> dict:
+    """The dissipative Ising chain (V = 2, g = 2, gamma = 1, periodic) trained for its steady state by ``recipe``
+    (:data:`RECIPES`) from |0...0>: training time, the kept model's site-averaged X, Y, Z summed exactly over all
+    4^n strings, its reported estimates and error bars, and the exact values (Liouvillian steady state)."""
+    import warnings
+
+    import torch
+
+    from qdyn.errors import ConvergenceWarning
+    from qdyn.open import (
+        POVM,
+        POVMLindbladian,
+        dissipative_ising,
+        observables,
+        povm_transformer_state,
+        site_average_paulis,
+        steady_state,
+        steady_state_transformer,
+    )
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    lb = dissipative_ising(n, V=2.0, g=2.0, gamma=1.0, periodic=True)
+    ops = site_average_paulis(n)
+    reference = steady_state(lb, method="liouvillian", e_ops=ops).expect
+    povm = POVM("tetra")
+    generator = POVMLindbladian(lb, povm)
+    state = povm_transformer_state(povm, ["0"] * n, seed=1)
+    start, cpu = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the loss reached is printed instead
+        for k, (optimizer, iterations, n_samples, lr, lr_final) in enumerate(RECIPES[recipe]):
+            result = steady_state_transformer(state, generator, e_ops=ops, n_samples=n_samples,
+                                              iterations=iterations, optimizer=optimizer, lr=lr or 1e-2,
+                                              lr_final=lr_final, seed=k)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    exact_sum = observables(state, povm, ops, n_samples=None).values
+    return {"wall": wall, "cpu": cpu, "loss": result.best_loss, "converged": result.converged,
+            "expect": exact_sum, "estimate": result.expect, "errors": result.errors, "reference": reference}
+
+
 def run_worker(engine: str, n: int, args, kind: str = "dynamics") -> dict:
     cmd = [sys.executable, __file__, "--worker", engine, str(n), "--kind", kind, "--tol", str(args.tol),
            "--t-final", str(args.t_final), "--points", str(args.points)]
@@ -138,6 +227,10 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=11)
     parser.add_argument("--steady-nmax", type=int, default=8, help="largest N of the steady-state comparison")
     parser.add_argument("--assembly-nmax", type=int, default=10, help="largest N of the assembly timing")
+    parser.add_argument("--povm-nmax", type=int, default=8, help="largest N of the POVM steady-state comparison")
+    parser.add_argument("--transformer", action="store_true",
+                        help="only the POVM transformer steady state (old and new recipe)")
+    parser.add_argument("--povm", action="store_true", help="only the POVM steady states (GMRES, LU, QuTiP)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed to one run")
     parser.add_argument("--kind", default="dynamics", help=argparse.SUPPRESS)
     parser.add_argument("--device", default=None, help="also run the torch engine on this device (cuda, torch-cpu)")
@@ -147,6 +240,10 @@ def main() -> None:
         engine, n = args.worker[0], int(args.worker[1])
         if args.kind == "steady":
             print(json.dumps(steady_worker(engine, n)))
+        elif args.kind == "povm-steady":
+            print(json.dumps(povm_steady_worker(engine, n)))
+        elif args.kind == "transformer":
+            print(json.dumps(transformer_worker(engine, n)))
         elif args.kind == "assembly":
             print(json.dumps(assembly_worker(n)))
         else:
@@ -154,6 +251,12 @@ def main() -> None:
         return
     import numpy as np
 
+    if args.transformer or args.povm:
+        if args.povm:
+            povm_table(args)
+        if args.transformer:
+            transformer_table(args)
+        return
     nmax = min(args.nmax, 7) if args.quick else args.nmax
     engines = ["numpy", "qutip"] + ([args.device] if args.device else [])
     print(f"dissipative Ising chain, V=2 g=1 gamma=1, t in [0, {args.t_final}] ({args.points} points), "
@@ -213,6 +316,59 @@ def main() -> None:
             print(f"{n:>3} failed: {res['error']}")
             break
         print(f"{n:>3} {res['wall']:>9.3f} {res['nnz']:>12d}", flush=True)
+    povm_table(args)
+    transformer_table(args)
+
+
+def povm_table(args) -> None:
+    """POVM steady states N = nmin..povm-nmax: GMRES, the previous sparse LU and QuTiP's ``steadystate``."""
+    import numpy as np
+
+    povm_nmax = min(args.povm_nmax, 6) if args.quick else args.povm_nmax
+    print("\nPOVM steady state (povm_steady_state; same chain, g = 1; model building included)")
+    print(f"{'N':>3} {'gmres s':>9} {'LU s':>9} {'qutip s':>9} {'LU/gmres':>9} {'qutip/gmres':>11} "
+          f"{'max|diff|':>10} {'residual':>10}   (CPU s: gmres, LU, qutip)")
+    for n in range(args.nmin, povm_nmax + 1):
+        res = {e: run_worker(e, n, args, "povm-steady") for e in ("gmres", "sparse-lu", "qutip")}
+        ours = res["gmres"]
+        if "error" in ours:
+            print(f"{n:>3} gmres failed: {ours['error']}")
+            break
+
+        cells = {e: (f"{r['wall']:.3f}", f"{r['wall'] / ours['wall']:.1f}") if "error" not in r
+                 else ("(" + r["error"] + ")", "-") for e, r in res.items()}
+        diff = (float(np.max(np.abs(np.array(ours["expect"]) - np.array(res["qutip"]["expect"]))))
+                if "error" not in res["qutip"] else float("nan"))
+        print(f"{n:>3} {ours['wall']:>9.3f} {cells['sparse-lu'][0]:>9} {cells['qutip'][0]:>9} "
+              f"{cells['sparse-lu'][1]:>9} {cells['qutip'][1]:>11} {diff:>10.1e} {ours['residual']:>10.1e}   "
+              + ", ".join(f"{r['cpu']:.2f}" if "cpu" in r else "-" for r in res.values()), flush=True)
+
+
+def transformer_table(args) -> None:
+    """The POVM transformer steady state at N = 6 (``--quick``: 4), old and new recipe in the same run, against
+    the goal: worst single-site error <= 1e-2 within 60 s."""
+    n = 4 if args.quick else 6
+    print(f"\nPOVM transformer steady state, dissipative Ising N = {n} (V = 2, g = 2, gamma = 1; goal: worst "
+          "single-site error <= 1e-2 within 60 s)")
+    print(f"{'recipe':>6} {'train s':>9} {'CPU s':>9} {'loss':>9} {'worst err':>10} {'goal':>6} "
+          f"{'sampled bars cover':>19}")
+    runs = {}
+    for recipe in RECIPES:
+        res = runs[recipe] = run_worker(recipe, n, args, "transformer")
+        if "error" in res:
+            print(f"{recipe:>6} failed: {res['error']}")
+            continue
+        worst = max(abs(res["expect"][k] - res["reference"][k]) for k in res["reference"])
+        sampled = any(v > 0 for v in res["errors"].values())
+        cover = (all(abs(res["estimate"][k] - res["reference"][k]) <= 2 * res["errors"][k] for k in res["reference"])
+                 if sampled else None)
+        met = worst <= 1e-2 and res["cpu"] <= 60  # CPU time: the machine may be shared
+        print(f"{recipe:>6} {res['wall']:>9.1f} {res['cpu']:>9.1f} {res['loss']:>9.2e} {worst:>10.2e} "
+              f"{'met' if met else 'missed':>6} "
+              f"{'-' if cover is None else ('yes' if cover else 'no'):>19}", flush=True)
+    if all("error" not in r for r in runs.values()):
+        print(f"old/new: wall {runs['old']['wall'] / runs['new']['wall']:.1f}x, "
+              f"CPU {runs['old']['cpu'] / runs['new']['cpu']:.1f}x (CPU time: the wall time of an unshared core)")
 
 
 if __name__ == "__main__":

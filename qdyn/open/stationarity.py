@@ -12,10 +12,12 @@ the steady state is unique exactly when ``B`` is invertible. ``B`` is declared s
 the dimension of the null space of ``L``) when its LU factorisation fails or its condition number exceeds
 ``1 / UNIQUENESS_RTOL``: no dissipation, or conserved quantities, leave several steady states.
 
-Solvers: up to ``DENSE_LIMIT`` unknowns a dense SVD and LU; from ``ITERATIVE_LIMIT`` on, Jacobi-preconditioned
-GMRES (:mod:`qdyn.open.iterative`: about a hundred sparse products instead of a factorisation whose fill-in grows
-steeply with the size); in between, or when GMRES does not reach its tolerance or ``B`` looks singular to it, a
-sparse LU with a minimum-degree ordering of ``B + B^T`` (which then decides uniqueness).
+Solvers (``method="auto"``): up to ``DENSE_LIMIT`` unknowns a dense SVD and LU; from ``ITERATIVE_LIMIT`` on,
+Jacobi-preconditioned GMRES (:mod:`qdyn.open.iterative`: about a hundred sparse products instead of a
+factorisation whose fill-in grows steeply with the size); in between, or when GMRES does not reach its tolerance
+or ``B`` looks singular to it, a sparse LU with a minimum-degree ordering of ``B + B^T`` (which then decides
+uniqueness). ``method="gmres"`` (with the same LU fallback) or ``"sparse-lu"`` forces one of the sparse solvers
+above ``DENSE_LIMIT`` (for comparisons); ``BorderedGenerator.method`` says which one solved.
 
 Error bound. For any candidate ``x``, ``B (x - x_ss) = B x - e_0``, so
 
@@ -41,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from qdyn.errors import PhysicsWarning, check_positive
+from qdyn.errors import PhysicsWarning, check_choice, check_positive
 
 __all__ = ["DENSE_LIMIT", "ITERATIVE_LIMIT", "PHYSICALITY_ATOL", "UNIQUENESS_RTOL", "BorderedGenerator", "Stationarity",
            "check_physical"]
@@ -79,11 +81,13 @@ class BorderedGenerator:
     matrix : the sparse (or dense) square generator ``L``.
     functional : ``w``, with ``w^T L = 0`` and ``w[0] != 0``.
     what : how to name ``L`` in errors ("the Liouvillian", "the POVM-space generator").
+    method : ``"auto"``, ``"gmres"`` or ``"sparse-lu"`` (module docstring; ignored up to ``DENSE_LIMIT``).
 
     Raises ``ValueError`` when the steady state is not unique (naming the dimension of the null space of ``L``).
     """
 
-    def __init__(self, matrix, functional, *, what: str):
+    def __init__(self, matrix, functional, *, what: str, method: str = "auto"):
+        check_choice("method", method, ("auto", "gmres", "sparse-lu"))
         self.matrix = sp.csr_matrix(matrix)
         self.what = what
         size = self.matrix.shape[0]
@@ -104,7 +108,8 @@ class BorderedGenerator:
             self._inverse_norm = 1.0 / singular[-1] if singular[-1] > 0 else math.inf
             self._solve = (lambda b, _a=dense: np.linalg.solve(_a, b)) if ratio >= UNIQUENESS_RTOL else None
         else:
-            ratio = self._iterative() if size >= ITERATIVE_LIMIT else 0.0
+            iterative = method == "gmres" or (method == "auto" and size >= ITERATIVE_LIMIT)
+            ratio = self._iterative() if iterative else 0.0
             if self._steady is None:
                 ratio = self._factorise()
         self.condition = 1.0 / ratio if ratio > 0 else math.inf

@@ -124,8 +124,9 @@ def _exact(system, x, vectors: dict, ops: dict, rho, tol, watch, backend: str, m
         expect[k] = value.real if is_hermitian(ops[k]) else value
     errors = {k: float(np.linalg.norm(o) * report.distance_bound) for k, o in vectors.items()}
     return _checked(expect, errors, rho, report, error_kind=report.error_kind, converged=report.converged,
-                    resources=Resources(wall_time=watch.elapsed),
-                    metadata=make_metadata(backend=backend, device="cpu", method=method, tol=tol, **options))
+                    resources=Resources(matvecs=system.matvecs, wall_time=watch.elapsed),
+                    metadata=make_metadata(backend=backend, device="cpu", method=method, tol=tol,
+                                           solver=system.method, **options))
 
 
 def _liouville_vectors(ops: dict, n: int) -> dict:

@@ -41,6 +41,32 @@ def test_levenberg_marquardt_solves_a_sparse_linear_map_of_exponentials():
     assert lm.loss == losses[-1]
 
 
+@pytest.mark.parametrize("krylov_dim", [12, 4])
+def test_levenberg_marquardt_krylov_solver_reaches_the_analytic_zero(krylov_dim):
+    # The problem above with the Golub-Kahan solver: with the full subspace (12 = parameters) each step is the
+    # dense one; with 4 directions per step it converges too (more iterations). Both to float64 rounding.
+    k = 12
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.5, 2.0, k)
+    M = np.eye(k) + 0.3 * np.diag(rng.uniform(-1, 1, k - 1), 1)
+    model = _LogLinear(k, scale=0.0)
+    lm = LevenbergMarquardt(model, torch.eye(k, dtype=torch.float64), torch.as_tensor(M).to_sparse_coo(),
+                            torch.as_tensor(M @ p), solver="krylov", krylov_dim=krylov_dim)
+    assert lm.solver == "krylov"
+    losses = lm.run(200, tol=1e-13)
+    np.testing.assert_allclose(model.theta.detach().numpy(), np.log(p), atol=1e-12)
+    assert losses[-1] < 1e-12
+
+
+def test_levenberg_marquardt_checks_the_solver():
+    model = _LogLinear(3)
+    with pytest.raises(ValueError, match="solver"):
+        LevenbergMarquardt(model, torch.eye(3, dtype=torch.float64), torch.eye(3).double().to_sparse_coo(), 0.0,
+                           solver="cholesky")
+    assert LevenbergMarquardt(model, torch.eye(3, dtype=torch.float64), torch.eye(3).double().to_sparse_coo(),
+                              0.0).solver == "dense"
+
+
 def test_levenberg_marquardt_with_fewer_rows_than_parameters_and_a_stall():
     # 2 rows, 4 parameters (the dual solve J^T (J J^T + lambda)^{-1} r): a zero exists, LM finds one; then no
     # step can lower the loss further and it reports convergence.

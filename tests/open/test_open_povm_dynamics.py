@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from qdyn.errors import ConvergenceWarning
 from qdyn.open.lindbladian import pauli_on
 from qdyn.open.models import dissipative_ising, driven_damped_qubit
 from qdyn.open.povm import POVM
@@ -75,6 +76,30 @@ def test_steady_state_is_null_vector_and_matches_qutip(kind):
     assert np.max(np.abs(P - P_ref)) < 1e-10
     diag = physicality(gen.povm, P)
     assert abs(diag.trace - 1) < 1e-12 and diag.min_eigenvalue > -1e-12 and diag.hermiticity_error < 1e-12
+
+
+@pytest.mark.parametrize("method", ["gmres", "sparse-lu"])
+def test_iterative_and_direct_steady_states_match_qutip(method):
+    # N = 5 (1024 outcomes): GMRES in real arithmetic (forced; the default from 4096 on) and the previous sparse
+    # LU give QuTiP's steadystate (an independent solver on the density matrix) to 1e-10: both solve to ~1e-14,
+    # the POVM map of QuTiP's rho adds its own rounding.
+    n = 5
+    lb = dissipative_ising(n, V=2.0, g=1.0, gamma=1.0)
+    gen = POVMLindbladian(lb, "tetra")
+    P = povm_steady_state(gen, method=method)
+    assert P.dtype == np.float64 and abs(P.sum() - 1) < 1e-12
+    assert np.linalg.norm(gen.apply(P)) < 1e-11  # the residual ||L P||_2, in units of the rates
+    assert np.max(np.abs(P - gen.povm.probabilities(qutip_steadystate(lb)))) < 1e-10
+
+
+def test_steady_state_method_and_tol_are_checked():
+    gen = POVMLindbladian(dissipative_ising(2), "tetra")
+    with pytest.raises(ValueError, match="method"):
+        povm_steady_state(gen, method="bicgstab")
+    with pytest.raises(ValueError, match="tol"):
+        povm_steady_state(gen, tol=-1.0)
+    with pytest.warns(ConvergenceWarning, match="residual"):  # a distance estimate of ~1e-15 is above 1e-30
+        povm_steady_state(gen, tol=1e-30)
 
 
 def test_driven_damped_qubit_in_povm_space():

@@ -104,7 +104,7 @@ def evolve_transformer(state, lindbladian, t_final: float, tau: float, *, povm=N
         the gradient being accumulated over chunks.
     optimizer : ``"adam"`` (Adam on the L1 loss, the method of the paper), ``"lm"`` (exact enumeration only:
         Levenberg-Marquardt on the same residual vector), or ``"auto"``: ``"lm"`` with exact enumeration when the
-        Jacobian (``4^N`` x parameters) has at most 4e7 entries, else Adam.
+        Jacobian (``4^N`` x parameters) has at most 1e8 entries, else Adam.
     tol : a step's optimisation stops once its exactly scored loss is at most ``tol``.
     prefix_sharing : evaluate connected strings from their first difference with the sample on, reusing the
         sample's keys/values (True), or each distinct string of a chunk once, in full (False); ``None`` picks,

@@ -8,7 +8,8 @@ loop :func:`qdyn.nets.optimisers.minimise`, which keeps the best-scored paramete
 strategy                     ``step()``                                              ``evaluate()``
 ==========================  =====================================================  ==============================
 :class:`ExactLM`             one Levenberg-Marquardt iteration on ``r`` (all         ``||r||_1`` of the iterate
-                             ``4^N`` strings; :mod:`qdyn.nets.levenberg_marquardt`)
+                             ``4^N`` strings; :mod:`qdyn.nets.levenberg_marquardt`,
+                             Golub-Kahan (Krylov) steps from 4096 strings on)
 :class:`ExactAdam`           one Adam step on ``||r||_1`` (all ``4^N`` strings)      ``||r||_1``, exactly
 :class:`SampledAdam`         one Adam step on the sampled ``||r||_1``                ``||r||_1`` on
                              (``n_samples`` fresh exact samples)                     ``n_eval_samples`` samples
@@ -33,8 +34,9 @@ from qdyn.open.neural.states import MAX_EXACT_SITES, sample
 __all__ = ["ExactAdam", "ExactLM", "SampledAdam", "SampledLM", "TrainingOptions", "resolve_optimizer",
            "strategy_class", "training_options"]
 
-#: Largest Jacobian (strings x parameters) for which ``optimizer="auto"`` picks LM with exact enumeration.
-_LM_MAX_ENTRIES = 4 * 10**7
+#: Largest Jacobian (strings x parameters) for which ``optimizer="auto"`` picks LM with exact enumeration: N = 6
+#: with the published 13k-parameter network (5.4e7 entries, 0.2 GB in the Krylov solver's single precision).
+_LM_MAX_ENTRIES = 10**8
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def training_options(*, n_samples, n_eval_samples, iterations, lr, lr_final, chu
 
 def resolve_optimizer(optimizer: str, exact: bool, state, *, sampled_lm: bool) -> str:
     """``"adam"`` or ``"lm"``. ``"auto"``: LM with exact enumeration when the Jacobian (``4^N`` x parameters)
-    has at most 4e7 entries, else Adam. Sampled LM exists only where ``sampled_lm`` (steady states)."""
+    has at most 1e8 entries, else Adam. Sampled LM exists only where ``sampled_lm`` (steady states)."""
     check_choice("optimizer", optimizer, ("auto", "adam", "lm"))
     if optimizer == "lm" and not exact and not sampled_lm:
         raise ValueError("optimizer='lm' (Levenberg-Marquardt) needs exact enumeration (n_samples=None)")
