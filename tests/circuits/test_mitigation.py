@@ -14,15 +14,22 @@ from qdyn.circuits.mitigation import Mitigation, resolve_mitigation
 DEVICE = "fake:FakeManilaV2"  # 5 qubits, readout errors of a few per cent, CX errors ~1e-2: a quick noisy device
 
 
+def _ladder(layers: int, *, start: float, per_qubit: float, per_layer: float) -> QuantumCircuit:
+    """``layers`` layers of RY rotations (angle ``start + per_qubit q + per_layer layer``) and a CX ladder on 4
+    qubits."""
+    qc = QuantumCircuit(4)
+    for layer in range(layers):
+        for q in range(4):
+            qc.ry(start + per_qubit * q + per_layer * layer, q)
+        for q in range(3):
+            qc.cx(q, q + 1)
+    return qc
+
+
 @pytest.fixture(scope="module")
 def layered():
     """Three layers of RY rotations and a CX ladder on 4 qubits; exact values from the statevector."""
-    qc = QuantumCircuit(4)
-    for layer in range(3):
-        for q in range(4):
-            qc.ry(0.3 + 0.2 * q + 0.1 * layer, q)
-        for q in range(3):
-            qc.cx(q, q + 1)
+    qc = _ladder(3, start=0.3, per_qubit=0.2, per_layer=0.1)
     obs = [SparsePauliOp("IIZZ"), SparsePauliOp("ZIIZ"), SparsePauliOp("IZZI"),
            SparsePauliOp(["ZIII", "IIIZ"], [0.5, 0.5])]
     exact = np.array([Statevector(qc).expectation_value(o).real for o in obs])
@@ -147,12 +154,7 @@ def test_zne_extrapolates_towards_the_ideal_value():
     # 8 layers (24 CX) on the noisy device, 4 seeds: folding to noise factor 3 visibly shrinks the signal; after
     # twirling and TREX the remaining bias is CX error, which the linear fit through factors 1 and 3 removes in
     # part and the exponential fit ("auto") removes within its error bars.
-    qc = QuantumCircuit(4)
-    for layer in range(8):
-        for q in range(4):
-            qc.ry(0.2 + 0.1 * q + 0.05 * layer, q)
-        for q in range(3):
-            qc.cx(q, q + 1)
+    qc = _ladder(8, start=0.2, per_qubit=0.1, per_layer=0.05)
     obs = [SparsePauliOp("ZIIZ"), SparsePauliOp("IZZI"), SparsePauliOp(["ZIII", "IIIZ"], [0.5, 0.5])]
     exact = np.array([Statevector(qc).expectation_value(o).real for o in obs])
     seeds = range(4)

@@ -62,12 +62,16 @@ def _assert_same(first, second, atol, grad_rtol):
         assert float((x - y).abs().max()) <= grad_rtol * max(float(y.abs().max()), 1e-300)
 
 
+def _geometry(geometry: str):
+    """(state, action) on a 6-site chain or a 3x3 lattice read along two snakes."""
+    if geometry == "chain":
+        return _net(6), _chain(6)
+    return StringState(_net(9), snake_strings(3, 3)[:2]), _lattice()
+
+
 @pytest.mark.parametrize("geometry", ["chain", "lattice"])
 def test_cached_stationary_loss_equals_the_uncached_one(geometry):
-    if geometry == "chain":
-        state, action = _net(6), _chain(6)
-    else:
-        state, action = StringState(_net(9), snake_strings(3, 3)[:2]), _lattice()
+    state, action = _geometry(geometry)
     a = state.sample(40, generator=torch_generator(0))
     cached = _ratio_and_grad(StationaryProblem(state, action, prefix=True, precision="double"), state, a)
     full = _ratio_and_grad(StationaryProblem(state, action, prefix=False, precision="double"), state, a)
@@ -93,10 +97,7 @@ def test_cached_trapezoid_loss_equals_the_uncached_one():
 def test_float32_arithmetic_agrees_with_float64(geometry):
     # float32 unit roundoff 6e-8, amplified by the sums of N log-conditionals and the exponentials of their
     # differences (ratios up to ~1e2 here): the ratios agree to 1e-5 of the largest, the gradients to 1e-4.
-    if geometry == "chain":
-        state, action = _net(6), _chain(6)
-    else:
-        state, action = StringState(_net(9), snake_strings(3, 3)[:2]), _lattice()
+    state, action = _geometry(geometry)
     a = state.sample(40, generator=torch_generator(0))
     single = _ratio_and_grad(StationaryProblem(state, action, prefix=True, precision="single"), state, a)
     double = _ratio_and_grad(StationaryProblem(state, action, prefix=True, precision="double"), state, a)
