@@ -26,8 +26,8 @@ shifts also ``set_shift(scale, mu)`` and ``add_product(x, y)``: ``y <- y + M x``
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg.blas import zaxpy
 import scipy.sparse as sp
+from scipy.linalg.blas import zaxpy
 
 __all__ = ["AppliedShift", "CSRShift", "DenseOperator", "axpy", "clenshaw", "dense_product"]
 

@@ -92,5 +92,6 @@ def unresolved_weight(data: KrylovData, pencil: Pencil, n_lags: int, threshold: 
     if weight >= _RESOLVED * resolution:
         return None
     return (f"the lowest root holds only {weight:.2g} of the references' weight, less than "
-            f"{_RESOLVED * resolution:.2g} ({_RESOLVED:g} noise amplitudes eta/sqrt(K) = {resolution:.2g}): the noise does not resolve it, and a lower state may be "
-            "hidden; use a reference with more ground-state weight, or lower the noise (more shots, mitigation)")
+            f"{_RESOLVED * resolution:.2g} ({_RESOLVED:g} noise amplitudes eta/sqrt(K) = {resolution:.2g}): the "
+            "noise does not resolve it, and a lower state may be hidden; use a reference with more ground-state "
+            "weight, or lower the noise (more shots, mitigation)")
