@@ -50,7 +50,8 @@ from qdyn.errors import check_int
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata
 from qdyn.seeding import make_rng
 
-__all__ = ["Target", "Estimates", "resolve_target", "estimate", "circuit_costs", "SIMULATOR_NAMES"]
+__all__ = ["Target", "Estimates", "resolve_target", "estimate", "circuit_costs", "compile_circuits",
+           "SIMULATOR_NAMES"]
 
 SIMULATOR_NAMES = ("statevector", "aer", "aer-gpu", "lightning", "lightning.gpu")
 
@@ -173,7 +174,7 @@ def _shared_layout(circuits: list[QuantumCircuit], target: Target, seed: int) ->
     return list(pm.run(largest).layout.initial_index_layout(filter_ancillas=True))
 
 
-def _compile(circuits: list[QuantumCircuit], target: Target, seed: int) -> list[QuantumCircuit]:
+def compile_circuits(circuits: list[QuantumCircuit], target: Target, seed: int) -> list[QuantumCircuit]:
     """ISA circuits for devices (preset pass manager, level 1, on the :func:`_shared_layout`); simulators get
     ``u``/``cx`` decompositions."""
     from qiskit.transpiler import generate_preset_pass_manager
@@ -209,7 +210,7 @@ def _normalise_pubs(pubs) -> list[tuple[QuantumCircuit, list[SparsePauliOp]]]:
 
 
 def _exact(pubs, target: Target, seed: int):
-    circuits = _compile([c for c, _ in pubs], target, seed)
+    circuits = compile_circuits([c for c, _ in pubs], target, seed)
     if target.kind == "statevector":
         from qiskit.primitives import StatevectorEstimator
 
@@ -311,7 +312,7 @@ def _sampled(pubs, target: Target, shots: int, seed: int, execution: str, mitiga
     mitigated client side (see the module docstring)."""
     mitigation = mitigation or Mitigation()
     plans, circuits = _measurement_plan(pubs)
-    compiled = _compile(circuits, target, seed) if circuits else []
+    compiled = compile_circuits(circuits, target, seed) if circuits else []
     variants = executed_variants(compiled, mitigation, rng=rng,
                                  device_target=target.backend.target if target.is_device else None)
     executed = [v.circuit for v in variants]
@@ -354,7 +355,7 @@ def _runtime_estimated(pubs, target: Target, shots: int, seed: int, execution: s
     (:func:`qdyn.circuits.ibm.estimator`): ISA circuits, observables mapped to their layouts."""
     from qdyn.circuits.ibm import estimator
 
-    compiled = _compile([c for c, _ in pubs], target, seed)
+    compiled = compile_circuits([c for c, _ in pubs], target, seed)
     runner, batch = estimator(target.backend, mitigation=mitigation, shots=shots, seed=seed, execution=execution,
                               noise=target.options.get("noise", True), qubits=_active_qubits(compiled))
     try:

@@ -115,8 +115,7 @@ def plan(H, refs, times, *, backend, shots: int, trotter, overlaps: str = "auto"
     Target), or any circuit target of :func:`qdyn.circuits.backends.resolve_target`. ``seed`` seeds the
     transpiler (as in ``acquire``).
     """
-    from qdyn.circuits.backends import _compile as compile_for  # the very transpilation estimate() applies
-    from qdyn.circuits.backends import circuit_costs, resolve_target
+    from qdyn.circuits.backends import circuit_costs, compile_circuits, resolve_target  # estimate()'s transpilation
     from qdyn.circuits.mitigation import resolve_mitigation
 
     op = as_pauli_op(H)
@@ -152,7 +151,7 @@ def plan(H, refs, times, *, backend, shots: int, trotter, overlaps: str = "auto"
             qc = qc.copy()
             qc.measure_all()
             measured.append(qc)
-        compiled = compile_for(measured, tgt, int(rng.integers(0, 2**31 - 1)))
+        compiled = compile_circuits(measured, tgt, int(rng.integers(0, 2**31 - 1)))
     costs = np.array([circuit_costs(c) for c in compiled], dtype=int).reshape(-1, 2)
     settings = np.array([_settings(obs) for _, obs in pubs], dtype=int)
     n_settings = int(settings.sum())

@@ -115,28 +115,27 @@ def square_barrier(height: float, half_width: float, center: float = 0.0) -> Pot
     )
 
 
+def _power_well(power: int, strength: float, center: float, name: str) -> Potential:
+    """``V = strength (x - center)^power`` (even ``power``), symmetric about ``center``."""
+    strength = check_positive("strength", strength)
+    return Potential(
+        lambda x: strength * (x - center) ** power,
+        symmetry_center=float(center),
+        name=name,
+        params={"strength": strength, "center": center},
+    )
+
+
 def harmonic(strength: float = 1.0, center: float = 0.0) -> Potential:
     """``V = strength (x - center)^2``; with ``hbar^2/2m = c`` the levels are ``2 sqrt(c strength) (n +
     1/2)``."""
-    strength = check_positive("strength", strength)
-    return Potential(
-        lambda x: strength * (x - center) ** 2,
-        symmetry_center=float(center),
-        name="harmonic",
-        params={"strength": strength, "center": center},
-    )
+    return _power_well(2, strength, center, "harmonic")
 
 
 def quartic(strength: float = 1.0, center: float = 0.0) -> Potential:
     """``V = strength (x - center)^4``, the anharmonic oscillator (no closed form; ``-psi'' + x^4 psi`` has
     ``E_0 = 1.0603620905``, Hioe & Montroll, J. Math. Phys. 16, 1945 (1975))."""
-    strength = check_positive("strength", strength)
-    return Potential(
-        lambda x: strength * (x - center) ** 4,
-        symmetry_center=float(center),
-        name="quartic",
-        params={"strength": strength, "center": center},
-    )
+    return _power_well(4, strength, center, "quartic")
 
 
 def double_well(height: float = 5.0, minimum: float = 1.0, center: float = 0.0) -> Potential:
