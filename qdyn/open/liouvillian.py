@@ -32,7 +32,7 @@ import scipy.sparse as sp
 from qdyn.errors import check_memory, check_positive
 from qdyn.open.density import as_density_matrix
 from qdyn.open.lindbladian import Lindbladian
-from qdyn.open.superoperator import liouvillian_csr
+from qdyn.open.superoperator import centred_liouvillian_csr, liouvillian_csr
 from qdyn.results import Metadata, Resources, Result, Stopwatch, make_metadata, series_rows
 
 __all__ = [
@@ -49,18 +49,25 @@ __all__ = [
 _MAX_DEGREE = 55
 #: Output times read off one run of sub-steps (one accumulator vector each, :meth:`Liouvillian.evolve`).
 _DENSE_OUTPUTS = 16
+#: Terms of the series added to the dense outputs by one matrix product (:meth:`Liouvillian._add_products`).
+_BATCH_TERMS = 8
 
 
 def liouvillian_matrix(lindbladian: Lindbladian) -> sp.csr_matrix:
     """The sparse ``4^n x 4^n`` superoperator acting on row-major ``vec(rho)`` (formula in the module docstring),
     assembled from XOR masks of the sparse ``H_eff`` and jump operators (:mod:`qdyn.open.superoperator`)."""
+    return liouvillian_csr(*_sparse_generator(lindbladian))
+
+
+def _sparse_generator(lindbladian: Lindbladian) -> tuple:
+    """``(H_eff, [(rate, G), ...])`` as sparse matrices (zero rates left out), after the type and memory checks."""
     if not isinstance(lindbladian, Lindbladian):
         raise TypeError(f"lindbladian must be a Lindbladian, got {type(lindbladian).__name__}")
     check_liouvillian_size(lindbladian.num_qubits)
     h_eff = lindbladian.effective_hamiltonian().to_matrix(sparse=True)
     jumps = [(float(rate), g.to_matrix(sparse=True))
              for g, rate in zip(lindbladian.jump_ops, lindbladian.rates, strict=True) if rate != 0]
-    return liouvillian_csr(h_eff, jumps)
+    return h_eff, jumps
 
 
 def check_liouvillian_size(num_qubits: int) -> None:
@@ -161,12 +168,12 @@ class Liouvillian:
         self.precision = precision
         #: machine epsilon of the precision
         self.eps = float(np.finfo(np.complex128 if precision == "double" else np.complex64).eps)
-        matrix = liouvillian_matrix(lindbladian)
+        matrix, shift = centred_liouvillian_csr(*_sparse_generator(lindbladian))
         self.nnz = int(matrix.nnz)
-        self.shift = complex(matrix.diagonal().sum()) / self.dim
-        diag = matrix.diagonal()
-        col_sums = np.bincount(matrix.indices, weights=np.abs(matrix.data), minlength=self.dim)
-        self.norm1 = float(np.max(col_sums - np.abs(diag) + np.abs(diag - self.shift)))
+        #: ``mu = tr(L) / 4^n``; ``matrix`` holds ``A = L - mu`` (the series is taken in ``A``, module docstring)
+        self.shift = complex(shift)
+        #: ``||A||_1``, the largest column sum of ``|A|``
+        self.norm1 = float(np.max(np.bincount(matrix.indices, weights=np.abs(matrix.data), minlength=self.dim)))
         self.matrix = self._to_engine(matrix)
 
     # engine helpers ------------------------------------------------------------------------------------
@@ -178,7 +185,7 @@ class Liouvillian:
         return torch.complex128 if self.precision == "double" else torch.complex64
 
     def _to_engine(self, matrix: sp.csr_matrix):
-        matrix = matrix.astype(self._cdtype() if self.engine == "numpy" else complex)
+        matrix = matrix.astype(self._cdtype() if self.engine == "numpy" else complex, copy=False)
         if self.engine == "numpy":
             return matrix
         import torch
@@ -201,23 +208,26 @@ class Liouvillian:
         return torch.as_tensor(np.asarray(v)).to(device=self.device, dtype=self._cdtype())
 
     def _stacked(self, v, count: int):
-        """``count`` copies of the vector ``v`` as the rows of one array (column-major on numpy, for BLAS)."""
+        """``count`` copies of the vector ``v`` as the rows of one (row-major) array."""
         if self.engine == "numpy":
-            out = np.empty((count, v.shape[0]), dtype=v.dtype, order="F")
+            out = np.empty((count, v.shape[0]), dtype=v.dtype)
             out[:] = v
             return out
         return v.unsqueeze(0).repeat(count, 1)
 
-    def _add_outer(self, outs, coeffs: np.ndarray, v):
-        """``outs += coeffs (x) v`` in place (BLAS ``geru`` on numpy, ``addr_`` on torch)."""
+    def _add_products(self, outs, coeffs: np.ndarray, terms: list) -> None:
+        """``outs += coeffs @ stack(terms)`` in place (``outs`` ``(c, D)``, ``coeffs`` ``(c, k)``, ``k`` vectors):
+        one matrix product per batch of terms, so ``outs`` is read and written once per batch, not once per term
+        (BLAS ``gemm`` on the transposes, which are column-major, on numpy; ``addmm_`` on torch)."""
         if self.engine == "numpy":
             from scipy.linalg import get_blas_funcs
 
-            geru = get_blas_funcs("geru", (outs,))
-            return geru(1.0, coeffs.astype(outs.dtype), v, a=outs, overwrite_a=True)
+            gemm = get_blas_funcs("gemm", (outs,))
+            gemm(1.0, np.stack(terms).T, coeffs.astype(outs.dtype).T, beta=1.0, c=outs.T, overwrite_c=True)
+            return
         import torch
 
-        return outs.addr_(torch.as_tensor(coeffs, dtype=outs.dtype, device=outs.device), v)
+        outs.addmm_(torch.as_tensor(coeffs, dtype=outs.dtype, device=outs.device), torch.stack(terms))
 
     @staticmethod
     def _to_numpy(v) -> np.ndarray:
@@ -228,7 +238,7 @@ class Liouvillian:
         v = self.asarray(v)
         if v.shape[0] != self.dim:
             raise ValueError(f"v has leading dimension {v.shape[0]}, expected {self.dim}")
-        return self.matrix @ v
+        return self.matrix @ v + self.shift * v
 
     # propagation ---------------------------------------------------------------------------------------
     def _substep(self, v, h: float, m: int, tol: float, taus=()) -> tuple:
@@ -237,26 +247,38 @@ class Liouvillian:
         covering every ``tau`` too).
 
         Dense output: ``exp(A tau) v`` is the same truncated series with the terms ``(h A)^j v / j!`` scaled by
-        ``(tau / h)^j``, accumulated as the terms are made by one rank-1 update per term (no extra products);
-        its truncation is at most that at ``h`` (every term is smaller).
+        ``(tau / h)^j``, accumulated as the terms are made, ``_BATCH_TERMS`` terms per dense matrix product (no
+        extra products of ``L``); its truncation is at most that at ``h`` (every term is smaller).
         """
         theta = self.norm1 * h
         ratios = np.array([tau / h for tau in taus])
-        acc, term = v, v
+        acc, term = v * 1, v  # a copy of v, accumulated in place
         outs = self._stacked(v, len(taus))
-        prev_size, size, terms, early = math.inf, 0.0, 0, False
+        pending, powers = [], []  # terms not yet added to the dense outputs
+        bound = float(abs(v).max())  # >= max|acc| (triangle inequality): max|acc| is needed only near the end
+        prev_size, size, terms, early, scale = math.inf, 0.0, 0, False, None
         for j in range(1, m + 1):
-            term = (h / j) * (self.matrix @ term - self.shift * term)
+            term = self.matrix @ term
+            term *= h / j
+            acc += term
             terms = j
-            acc = acc + term
             if len(taus):
-                outs = self._add_outer(outs, ratios**j, term)
+                pending.append(term)
+                powers.append(j)
+                if len(pending) == _BATCH_TERMS:
+                    self._add_products(outs, ratios[:, None] ** np.array(powers)[None, :], pending)
+                    pending, powers = [], []
             size = float(abs(term).max())
-            if size + prev_size <= tol * float(abs(acc).max()):
-                early = True
-                break
+            bound += size
+            if size + prev_size <= tol * bound:
+                scale = float(abs(acc).max())
+                if size + prev_size <= tol * scale:
+                    early = True
+                    break
             prev_size = size
-        scale = float(abs(acc).max())
+        if pending:
+            self._add_products(outs, ratios[:, None] ** np.array(powers)[None, :], pending)
+        scale = float(abs(acc).max()) if scale is None or not early else scale
         truncation = size
         if not early and theta > 0:
             remainder = math.exp((m + 1) * math.log(theta) + theta - math.lgamma(m + 2))
@@ -264,8 +286,10 @@ class Liouvillian:
         rounding = (terms + 1) * self.eps * scale
         eta = complex(np.exp(self.shift * h))
         local = max(abs(eta), 1.0) * (truncation + rounding)  # |e^{mu tau}| <= max(|e^{mu h}|, 1) for tau <= h
-        outs = [complex(np.exp(self.shift * tau)) * outs[i] for i, tau in enumerate(taus)]
-        return eta * acc, outs, terms, local, rounding <= tol * scale
+        for i, tau in enumerate(taus):
+            outs[i] *= complex(np.exp(self.shift * tau))
+        acc *= eta
+        return acc, list(outs), terms, local, rounding <= tol * scale
 
     def propagate(self, v, dt: float, tol: float = 1e-12) -> tuple[object, int, float, bool]:
         """``(exp(L dt) v, matvecs, error, met)`` by the scaled Taylor scheme of the module docstring.
