@@ -12,6 +12,9 @@ largest difference between the two results):
 * ``lightning-gpu`` - the same on PennyLane ``lightning.qubit`` vs ``lightning.gpu`` (where installed);
 * ``transformer`` - POVM transformer trapezoid steps (:func:`qdyn.open.evolve_transformer`);
 * ``povm-steady`` - steady-state iterations of the transformer at N = 64 (cached local loss, float32);
+* ``steady-liouv`` / ``steady-povm`` - the exact steady states of the dissipative Ising chain by
+  Jacobi-preconditioned GMRES (:func:`qdyn.open.steady_state`, ``method="liouvillian"`` / ``"povm"``, scipy vs
+  torch sparse CSR; the difference is the largest of ``<Z_i>``);
 * ``pinn`` - PINN training on the finite well (:func:`qdyn.schrodinger.solve_eigen`, default mode).
 
 The stochastic checks (transformer) draw different random streams on the two devices, so their difference
@@ -251,6 +254,30 @@ def check_transformer_steady(size: dict, emulate: bool) -> dict:
             "diff": abs(float(out.loss_history[-1]) - float(ref.loss_history[-1]))}
 
 
+def _check_steady(method: str, size: dict, emulate: bool) -> dict:
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qdyn.open import dissipative_ising, steady_state
+
+    device = _torch_device(emulate)
+    n = size[f"steady_{method}_n"]
+    ops = {f"Z{i}": SparsePauliOp.from_sparse_list([("Z", [i], 1.0)], n) for i in range(n)}
+    steady_state(dissipative_ising(6), method=method, device=device)  # warm-up (6 qubits: the GMRES path)
+    model = dissipative_ising(n)
+    t_cpu, ref = _timed(lambda: steady_state(model, method=method, e_ops=ops))
+    t_gpu, out = _timed(lambda: steady_state(model, method=method, e_ops=ops, device=device))
+    return {"size": f"n={n}, {out.metadata.options['solver']}, {out.resources.matvecs} products on the GPU",
+            "cpu_s": t_cpu, "gpu_s": t_gpu, "diff": max(abs(out.expect[k] - ref.expect[k]) for k in ops)}
+
+
+def check_steady_liouvillian(size: dict, emulate: bool) -> dict:
+    return _check_steady("liouvillian", size, emulate)
+
+
+def check_steady_povm(size: dict, emulate: bool) -> dict:
+    return _check_steady("povm", size, emulate)
+
+
 def check_pinn(size: dict, emulate: bool) -> dict:
     from qdyn.schrodinger import finite_well, solve_eigen
 
@@ -275,6 +302,8 @@ CHECKS = {
     "lightning-gpu": check_lightning_gpu,
     "transformer": check_transformer,
     "povm-steady": check_transformer_steady,
+    "steady-liouv": check_steady_liouvillian,
+    "steady-povm": check_steady_povm,
     "pinn": check_pinn,
 }
 
@@ -282,12 +311,14 @@ FULL = {"apply_n": 22, "evolve_n": 20, "ground_n": 20, "liouvillian_n": 8, "cool
         "circuit_n": 22,
         "circuit_steps": 4,
         "transformer_n": 6, "transformer_samples": 1000, "transformer_iterations": 5, "transformer_steps": 2,
-        "steady_n": 64, "steady_samples": 100, "pinn_adam": 500, "pinn_lbfgs": 100}
+        "steady_n": 64, "steady_samples": 100, "pinn_adam": 500, "pinn_lbfgs": 100,
+        "steady_liouvillian_n": 8, "steady_povm_n": 7}
 QUICK = {"apply_n": 14, "evolve_n": 12, "ground_n": 12, "liouvillian_n": 4, "cooling_n": 8, "cooling_steps": 2,
          "circuit_n": 10,
          "circuit_steps": 2,
          "transformer_n": 4, "transformer_samples": 200, "transformer_iterations": 5, "transformer_steps": 2,
-         "steady_n": 16, "steady_samples": 50, "pinn_adam": 50, "pinn_lbfgs": 10}
+         "steady_n": 16, "steady_samples": 50, "pinn_adam": 50, "pinn_lbfgs": 10,
+         "steady_liouvillian_n": 6, "steady_povm_n": 6}
 
 
 def main(argv=None) -> int:

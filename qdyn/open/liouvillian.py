@@ -430,16 +430,17 @@ def evolve_density(lindbladian: Lindbladian, rho0, times, e_ops=(), *, device: s
         rho0, times, e_ops, tol=tol, store_states=store_states, progress=progress)
 
 
-def steady_state_system(lindbladian: Lindbladian):
+def steady_state_system(lindbladian: Lindbladian, *, device: str = "cpu"):
     """The bordered system of the Liouvillian with the trace (:class:`qdyn.open.stationarity.BorderedGenerator`):
-    the row of ``d rho_00/dt`` is replaced by ``Tr rho = 1``. ``ValueError`` when the steady state is not unique."""
+    the row of ``d rho_00/dt`` is replaced by ``Tr rho = 1``; its GMRES runs on ``device`` (``"cpu"``: scipy;
+    ``"cuda"``, ``"auto"``, ``"torch-cpu"``: torch). ``ValueError`` when the steady state is not unique."""
     from qdyn.open.stationarity import BorderedGenerator
 
     matrix = liouvillian_matrix(lindbladian)
     d = 2**lindbladian.num_qubits
     trace = np.zeros(d * d)
     trace[np.arange(d) * (d + 1)] = 1.0
-    return BorderedGenerator(matrix, trace, what="the Liouvillian")
+    return BorderedGenerator(matrix, trace, what="the Liouvillian", device=device)
 
 
 def steady_state_density(lindbladian: Lindbladian) -> np.ndarray:

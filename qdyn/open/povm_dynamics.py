@@ -113,27 +113,29 @@ def evolve_povm(generator: POVMLindbladian, P0, times, e_ops=(), *, method: str 
         metadata=make_metadata(backend="exact-povm", device="cpu", method=method, povm=gen.povm.name, **options))
 
 
-def povm_steady_system(generator: POVMLindbladian, *, method: str = "auto"):
+def povm_steady_system(generator: POVMLindbladian, *, method: str = "auto", device: str = "cpu"):
     """The bordered system of the POVM-space generator with ``sum_a P(a) = 1`` in the row of outcome 0
     (:class:`qdyn.open.stationarity.BorderedGenerator`, solved by ``method``: ``"auto"``, ``"gmres"`` or
-    ``"sparse-lu"``); ``ValueError`` when the steady state is not unique."""
+    ``"sparse-lu"``, GMRES on ``device``); ``ValueError`` when the steady state is not unique."""
     from qdyn.open.stationarity import BorderedGenerator
 
     gen = _operator(generator)
     return BorderedGenerator(gen.matrix(), np.ones(4**gen.num_qubits), what="the POVM-space generator",
-                             method=method)
+                             method=method, device=device)
 
 
-def povm_steady_state(generator: POVMLindbladian, *, method: str = "auto", tol: float = 1e-8) -> np.ndarray:
+def povm_steady_state(generator: POVMLindbladian, *, method: str = "auto", tol: float = 1e-8,
+                      device: str = "cpu") -> np.ndarray:
     """The steady distribution: ``L P = 0``, ``sum_a P(a) = 1``, from the bordered system.
 
     ``method="auto"``: from 4096 outcomes (N = 6) on, Jacobi-preconditioned GMRES in real arithmetic
     (:mod:`qdyn.open.iterative`), a sparse LU below (and as the fallback); ``"sparse-lu"`` or ``"gmres"`` force
-    one (:mod:`qdyn.open.stationarity`). The dissipative Ising chain (V = 2, g = 1, gamma = 1), one core, model
-    building included: N = 6 in 0.78 s (sparse LU 3.5 s, QuTiP's ``steadystate`` 12.0 s, same run, agreeing to
-    6e-14), N = 7 in 2.5 s (LU 146 s, QuTiP over 300 s), N = 8 in 15 s; most of it is the estimate of
-    ``||B^{-1}||_1`` behind the uniqueness check and the distance estimate
-    (``python benchmarks/open_systems.py --povm --nmin 6``).
+    one (:mod:`qdyn.open.stationarity`). ``device``: where GMRES runs, ``"cpu"`` (scipy, default), ``"cuda"``
+    or ``"auto"`` (torch on the GPU), ``"torch-cpu"`` (torch on the CPU); the LU fallback runs on the CPU. The
+    dissipative Ising chain (V = 2, g = 1, gamma = 1), one core, model building included: N = 6 in 0.78 s
+    (sparse LU 3.5 s, QuTiP's ``steadystate`` 12.0 s, same run, agreeing to 6e-14), N = 7 in 2.5 s (LU 146 s,
+    QuTiP over 300 s), N = 8 in 15 s; most of it is the estimate of ``||B^{-1}||_1`` behind the uniqueness check
+    and the distance estimate (``python benchmarks/open_systems.py --povm --nmin 6``).
 
     Checked before it is returned: ``ValueError`` when the steady state is not unique (the null space of ``L``
     has dimension > 1, e.g. no dissipation); the residual ``||L P||_2`` and an estimate of ``||P - P_ss||_2``
@@ -149,7 +151,7 @@ def povm_steady_state(generator: POVMLindbladian, *, method: str = "auto", tol: 
     from qdyn.open.stationarity import check_physical
 
     tol = check_positive("tol", tol, allow_zero=True)
-    system = povm_steady_system(generator, method=method)
+    system = povm_steady_system(generator, method=method, device=device)
     P = system.solve().real
     report = system.stationarity(P, tol)
     if not report.converged:

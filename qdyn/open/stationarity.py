@@ -17,7 +17,9 @@ Jacobi-preconditioned GMRES (:mod:`qdyn.open.iterative`: about a hundred sparse 
 factorisation whose fill-in grows steeply with the size); in between, or when GMRES does not reach its tolerance
 or ``B`` looks singular to it, a sparse LU with a minimum-degree ordering of ``B + B^T`` (which then decides
 uniqueness). ``method="gmres"`` (with the same LU fallback) or ``"sparse-lu"`` forces one of the sparse solvers
-above ``DENSE_LIMIT`` (for comparisons); ``BorderedGenerator.method`` says which one solved.
+above ``DENSE_LIMIT`` (for comparisons); ``BorderedGenerator.method`` says which one solved. ``device="cuda"``
+(or ``"auto"`` with a GPU, ``"torch-cpu"`` for the torch code on the CPU) runs GMRES in torch on the device; the
+dense and LU solvers run on the CPU, and ``BorderedGenerator.device`` says where the solve ran.
 
 Error bound. For any candidate ``x``, ``B (x - x_ss) = B x - e_0``, so
 
@@ -82,12 +84,17 @@ class BorderedGenerator:
     functional : ``w``, with ``w^T L = 0`` and ``w[0] != 0``.
     what : how to name ``L`` in errors ("the Liouvillian", "the POVM-space generator").
     method : ``"auto"``, ``"gmres"`` or ``"sparse-lu"`` (module docstring; ignored up to ``DENSE_LIMIT``).
+    device : where GMRES runs, ``"cpu"`` (scipy), ``"cuda"``, ``"auto"`` or ``"torch-cpu"`` (torch;
+        :func:`qdyn.exact.engine_for_device`, whose ``ValueError`` names a bad or unusable device).
 
     Raises ``ValueError`` when the steady state is not unique (naming the dimension of the null space of ``L``).
     """
 
-    def __init__(self, matrix, functional, *, what: str, method: str = "auto"):
+    def __init__(self, matrix, functional, *, what: str, method: str = "auto", device: str = "cpu"):
+        from qdyn.exact import engine_for_device
+
         check_choice("method", method, ("auto", "gmres", "sparse-lu"))
+        engine_for_device(device)  # a bad or unusable device is an error before any work
         self.matrix = sp.csr_matrix(matrix)
         self.what = what
         size = self.matrix.shape[0]
@@ -100,6 +107,8 @@ class BorderedGenerator:
         self.method = "dense" if self.dense else "sparse-lu"
         #: products of ``B`` (or ``B^H``) made by the iterative solver (0 for the direct ones), its preconditioner
         self.matvecs, self.preconditioner = 0, None
+        #: where the solve ran: "cpu" (dense, sparse LU, scipy GMRES), "torch-cpu" or a CUDA device (torch GMRES)
+        self.device = "cpu"
         self._steady, self._solve = None, None
         if self.dense:
             dense = self.bordered.toarray()
@@ -109,7 +118,7 @@ class BorderedGenerator:
             self._solve = (lambda b, _a=dense: np.linalg.solve(_a, b)) if ratio >= UNIQUENESS_RTOL else None
         else:
             iterative = method == "gmres" or (method == "auto" and size >= ITERATIVE_LIMIT)
-            ratio = self._iterative() if iterative else 0.0
+            ratio = self._iterative(device) if iterative else 0.0
             if self._steady is None:
                 ratio = self._factorise()
         self.condition = 1.0 / ratio if ratio > 0 else math.inf
@@ -121,12 +130,12 @@ class BorderedGenerator:
         return float(np.bincount(self.bordered.indices, weights=np.abs(self.bordered.data),
                                  minlength=self.bordered.shape[1]).max())
 
-    def _iterative(self) -> float:
-        """Solve by Jacobi-preconditioned GMRES and estimate ``||B^{-1}||_1``; return ``1 / cond_1`` (0 and no
-        solution kept when a solve fails or ``B`` looks singular: the caller then factorises)."""
+    def _iterative(self, device: str) -> float:
+        """Solve by Jacobi-preconditioned GMRES on ``device`` and estimate ``||B^{-1}||_1``; return ``1 / cond_1``
+        (0 and no solution kept when a solve fails or ``B`` looks singular: the caller then factorises)."""
         from qdyn.open.iterative import KrylovSolver
 
-        solver = KrylovSolver(self.bordered)
+        solver = KrylovSolver(self.bordered, device=device)
         rhs = np.zeros(self.matrix.shape[0])
         rhs[0] = 1.0
         x = solver.solve(rhs)
@@ -137,7 +146,7 @@ class BorderedGenerator:
         ratio = 1.0 / (self._one_norm() * inverse_norm)
         if ratio < UNIQUENESS_RTOL:
             return 0.0
-        self._steady, self._inverse_norm, self.method = x, inverse_norm, "gmres"
+        self._steady, self._inverse_norm, self.method, self.device = x, inverse_norm, "gmres", solver.device
         self.preconditioner = solver.preconditioner
         return ratio
 

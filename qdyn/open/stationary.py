@@ -17,17 +17,21 @@ method          engine                                                          
 ============== ============================================================================ ==================
 "liouvillian"   the bordered Liouvillian (:func:`qdyn.open.steady_state_density`): dense up to 256 bound on
                 unknowns, Jacobi-preconditioned GMRES from 4096, sparse LU between and as the    ``|<O> - <O>_ss|``
-                fallback (option ``tol``)
+                fallback (options ``tol``, ``device``)
 "qutip"         ``qutip.steadystate`` (:func:`qdyn.open.qutip_steadystate`), checked against   bound on
                 the bordered Liouvillian (option ``tol``)                                     ``|<O> - <O>_ss|``
 "povm"          the null vector of the POVM-space generator (:func:`qdyn.open.povm_steady_state`; bound on
-                options ``povm``, ``tol``)                                                    ``|<O> - <O>_ss|``
+                options ``povm``, ``tol``, ``device``)                                        ``|<O> - <O>_ss|``
 "transformer"   a POVM transformer trained towards ``L P = 0``                                  Monte-Carlo (0 with
                 (:func:`qdyn.open.steady_state_transformer`; options ``initial`` (the product    ``n_samples=None``)
                 start, default ``"0"``), ``povm``, ``network``, ``device``, and the driver's:
                 ``n_samples``, ``iterations``, ``optimizer``, ``eval_every``, ``tol``,
                 ``checkpoint``, ``resume``, ...); ``converged`` is the driver's (loss <= ``tol``)
 ============== ============================================================================ ==================
+
+``device`` of "liouvillian" and "povm": where GMRES runs, ``"cpu"`` (scipy, default), ``"cuda"`` or ``"auto"``
+(torch on the GPU, :mod:`qdyn.open.torch_gmres`), ``"torch-cpu"`` (the torch code on the CPU); the dense and LU
+solvers run on the CPU. ``metadata.device`` says where the solve ran.
 
 The exact methods' ``errors[name] = ||o||_2 distance_bound`` (``<O> = o . x``, Cauchy-Schwarz), of kind
 ``error_kind`` "bound" (up to 256 unknowns: an SVD of the bordered system) or "estimate" (beyond: ``onenormest``);
@@ -125,7 +129,7 @@ def _exact(system, x, vectors: dict, ops: dict, rho, tol, watch, backend: str, m
     errors = {k: float(np.linalg.norm(o) * report.distance_bound) for k, o in vectors.items()}
     return _checked(expect, errors, rho, report, error_kind=report.error_kind, converged=report.converged,
                     resources=Resources(matvecs=system.matvecs, wall_time=watch.elapsed),
-                    metadata=make_metadata(backend=backend, device="cpu", method=method, tol=tol,
+                    metadata=make_metadata(backend=backend, device=system.device, method=method, tol=tol,
                                            solver=system.method, **options))
 
 
@@ -137,11 +141,11 @@ def _liouville_vectors(ops: dict, n: int) -> dict:
     return {k: rows[i].toarray().reshape(-1) for i, k in enumerate(ops)}
 
 
-def _liouvillian(lindbladian, ops, *, seed, progress, tol=DEFAULT_TOL):
+def _liouvillian(lindbladian, ops, *, seed, progress, tol=DEFAULT_TOL, device="cpu"):
     from qdyn.open.liouvillian import steady_state_system
 
     with Stopwatch() as watch:
-        system = steady_state_system(lindbladian)
+        system = steady_state_system(lindbladian, device=device)
         d = 2**lindbladian.num_qubits
         rho = system.solve().reshape(d, d)
         rho = 0.5 * (rho + rho.conj().T)
@@ -160,13 +164,13 @@ def _qutip(lindbladian, ops, *, seed, progress, tol=DEFAULT_TOL):
                   "qutip-steadystate", "qutip")
 
 
-def _povm(lindbladian, ops, *, seed, progress, povm="tetra", tol=DEFAULT_TOL):
+def _povm(lindbladian, ops, *, seed, progress, povm="tetra", tol=DEFAULT_TOL, device="cpu"):
     from qdyn.open.povm_dynamics import povm_steady_system
     from qdyn.open.povm_lindbladian import POVMLindbladian
 
     povm = as_povm(povm)
     with Stopwatch() as watch:
-        system = povm_steady_system(POVMLindbladian(lindbladian, povm))
+        system = povm_steady_system(POVMLindbladian(lindbladian, povm), device=device)
         P = system.solve().real
     return _exact(system, P, {k: povm.observable_vector(op) for k, op in ops.items()}, ops,
                   povm.operator_from_coefficients(P), tol, watch, "exact-povm", "povm", povm=povm.name)
