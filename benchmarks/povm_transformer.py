@@ -7,6 +7,8 @@ local loss against N, and a 6 x 6 dissipative XYZ lattice.
     python benchmarks/povm_transformer.py --accuracy-only # N = 8 accuracy only
     python benchmarks/povm_transformer.py --accuracy-only --g 1  # one transverse field
     python benchmarks/povm_transformer.py --lattice  # the 6 x 6 lattice only (add --quick for a short run)
+    git show HEAD~1:nets/povm_transformer.py > /tmp/old.py
+    python benchmarks/povm_transformer.py --baseline /tmp/old.py  # N = 64 iteration against another version
 
 Prints
 1. the dissipative Ising chain (V = 2, gamma = 1, periodic) at N = 8: the neural steady state (sampled)
@@ -22,7 +24,10 @@ Prints
 4. the 6 x 6 periodic dissipative XYZ lattice (Jx = 0.9, Jy = Jz = 1, gamma = 1; 36 sites, 72 bonds) read along
    one row-snake ordering: a sampled Adam steady-state run from |0...0>, its loss history and the site- and
    bond-averaged observables with their Monte-Carlo error bars (no exact reference exists at this size);
-5. on a GPU (when one works): throughput at N = 40 and 64 with the speed-up over the CPU in the same run.
+5. on a GPU (when one works): throughput at N = 40 and 64 with the speed-up over the CPU in the same run;
+6. with ``--baseline FILE`` only: one N = 64 steady-state iteration (100 samples, the driver's chunks) with this
+   checkout's network and with the ``POVMTransformer`` of ``FILE`` (another version of
+   ``nets/povm_transformer.py``), same weights and samples, alternated, on 1 and 2 torch threads.
 """
 
 from __future__ import annotations
@@ -237,6 +242,57 @@ def lattice(size: int, n_samples: int, iterations: int, n_eval_samples: int) -> 
         print(f"{key:>10} {res.expect[key]:9.4f} {res.errors[key]:8.4f}")
 
 
+def against_baseline(path: str, n: int = 64, n_samples: int = 100, repeats: int = 3) -> None:
+    """Seconds of one steady-state optimiser iteration -- the default loss (cached, float32) and its gradient on
+    ``n_samples`` samples, in the chunks the driver uses (``chunk_size`` 8192 strings) -- with this checkout's
+    transformer and with the ``POVMTransformer`` class of the file ``path``, loaded with the same weights:
+    alternated, the fastest of ``repeats`` (wall and CPU time), on 1 and 2 torch threads, with the largest
+    differences of their ratios and gradients."""
+    import importlib.util
+
+    from qdyn.open.neural.connections import slots
+
+    spec = importlib.util.spec_from_file_location("baseline_povm_transformer", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    gen = local_action(POVMLindbladian(dissipative_ising(n, V=2.0, g=1.0, gamma=1.0), POVM("tetra")))
+    new = _generic_state(n)
+    old = module.POVMTransformer(n, seed=1)
+    old.load_state_dict(new.state_dict())
+    a = new.sample(n_samples, generator=torch_generator(0))
+    chunk = max(1, 8192 // slots(gen, new))
+
+    def iteration(state):
+        state.zero_grad()
+        problem = StationaryProblem(state, gen, prefix=True)
+        ratios = []
+        for start in range(0, n_samples, chunk):
+            ratio = problem.ratio(a[start:start + chunk])
+            (ratio.abs().sum() / n_samples).backward()
+            ratios.append(ratio.detach())
+        return torch.cat(ratios), torch.cat([p.grad.reshape(-1) for p in state.parameters()])
+
+    print(f"\n== one steady-state iteration, N = {n}, {n_samples} samples in chunks of {chunk}: this checkout "
+          f"against {path} ==")
+    threads = torch.get_num_threads()
+    for t in (1, 2):
+        torch.set_num_threads(t)
+        best = {}
+        for _ in range(repeats):
+            for name, state in (("baseline", old), ("this", new)):
+                t0, c0 = time.perf_counter(), time.process_time()
+                ratio, grad = iteration(state)
+                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+                previous = best.get(name, (np.inf, np.inf))
+                best[name] = (min(previous[0], wall), min(previous[1], cpu), ratio, grad)
+        (w_old, c_old, r_old, g_old), (w_new, c_new, r_new, g_new) = best["baseline"], best["this"]
+        print(f"{t} thread(s): baseline {w_old:.2f} s wall ({c_old:.2f} s CPU), this {w_new:.2f} s wall "
+              f"({c_new:.2f} s CPU): {w_old / w_new:.2f}x; ratios differ by "
+              f"{float((r_new - r_old).abs().max() / r_old.abs().max()):.1e} of the largest, gradients by "
+              f"{float((g_new - g_old).abs().max() / g_old.abs().max()):.1e}", flush=True)
+    torch.set_num_threads(threads)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short run")
@@ -244,9 +300,14 @@ def main() -> None:
     parser.add_argument("--no-accuracy", action="store_true",
                         help="skip the N = 8 accuracy part")
     parser.add_argument("--lattice", action="store_true", help="the 6 x 6 lattice only")
+    parser.add_argument("--baseline", metavar="FILE",
+                        help="only time an N = 64 iteration against the POVMTransformer of FILE")
     parser.add_argument("--g", type=float, nargs="+", default=[0.3, 1.0, 2.0],
                         help="transverse fields of the accuracy part (default 0.3 1 2)")
     args = parser.parse_args()
+    if args.baseline:
+        against_baseline(args.baseline)
+        return
     if args.lattice:
         lattice(6, *((24, 20, 100) if args.quick else (24, 120, 200)))
         return

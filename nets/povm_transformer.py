@@ -13,7 +13,8 @@ densities and when sampling; sampling keeps the keys and values of earlier posit
 string costs O(N^2) attention work instead of the O(N^3) of re-running the whole prefix at every position.
 The same cache serves the strings connected to a sample by a local operator
 (:meth:`POVMTransformer.log_prob_connected`): they agree with the sample up to their first changed site, so only
-the positions after it are run, attending to the sample's keys and values.
+the positions after it are run, attending to the sample's keys and values; with one layer (the default) their
+attention even comes from tables of the sample's pass, without attending over the keys (:class:`_OneLayerReuse`).
 
 Precision: the parameters have the network's dtype (``precision``); the arithmetic of a density evaluation can
 run in another (``precision=`` of :meth:`~POVMTransformer.log_prob` and
@@ -45,6 +46,12 @@ __all__ = ["POVMTransformer", "all_outcome_strings"]
 _MAX_ENUMERATION_SITES = 10
 #: Most batched passes of :meth:`POVMTransformer.log_prob_connected` (buckets of first changed positions).
 _BUCKETS = 16
+#: Longest run of consecutive changed positions a connected string may have to take the one-layer reuse
+#: (:class:`_OneLayerReuse`; a term on one or two neighbouring sites changes one or two); its tables grow with it.
+_MAX_RUN = 4
+#: Positions per pass of the rest of the block in :class:`_OneLayerReuse` (width 32 on the CPU: 16384-65536 equally
+#: fast; 4096 pays 1.5x in per-call overhead, one pass over a million positions 2x in memory traffic).
+_ROWS = 16384
 
 
 def all_outcome_strings(n_sites: int, n_outcomes: int = 4):
@@ -133,6 +140,12 @@ class _Block(nn.Module):
     def _mlp(self, x):
         return _linear(self.mlp[2], nn.functional.gelu(_linear(self.mlp[0], _layer_norm(self.ln2, x))))
 
+    def finish(self, x, y):
+        """The block after its attention: ``x + Out(y)`` then ``+ MLP(LN(.))``, with ``y`` the attention's
+        output before its output projection (heads concatenated)."""
+        x = x + _linear(self.attn.out, y)
+        return x + self._mlp(x)
+
     def forward(self, x, past=None):
         y, kv = self.attn(_layer_norm(self.ln1, x), past)
         x = x + y
@@ -141,6 +154,190 @@ class _Block(nn.Module):
     def step(self, x, cache_k, cache_v, pos: int):
         x = x + self.attn.step(_layer_norm(self.ln1, x), cache_k, cache_v, pos)
         return x + self._mlp(x)
+
+
+def _buckets(members, first, n: int):
+    """Groups of the strings ``members`` by their first changed position ``first`` (at most ``_BUCKETS`` groups
+    of consecutive positions): ``[(members, start)]``, each group run from ``start`` = its smallest ``j + 1``."""
+    starts, sort = first[members].sort()
+    members = members[sort]
+    width = -(-n // _BUCKETS)
+    counts = torch.unique_consecutive(starts // width, return_counts=True)[1].tolist()
+    bounds = np.cumsum([0, *counts])
+    return [(members[lo:hi], int(starts[lo]) + 1) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _ratio(sums):
+    """``sum w v / sum w`` from sums ``(..., d + 1)`` holding ``(sum w v, sum w)``."""
+    numerator, denominator = sums.split([sums.shape[-1] - 1, 1], dim=-1)
+    return numerator / denominator
+
+
+class _OneLayerReuse:
+    r"""The pass of a one-layer network over samples ``x`` ``(B, N)`` (network order), and the attention of the
+    strings connected to them, formed from tables of that pass instead of attending over their keys.
+
+    Let a string ``c`` differ from its sample ``a`` on one run of consecutive sites ``j..j+D-1``. Position ``p``
+    reads outcome ``p - 1`` plus its position embedding, so its query, key and value are the sample's except at
+    the changed positions ``C = {j+1, ..., j+D}`` (those ``< N``), and all of them come from tables of the
+    ``(K+1) N`` (token, position) pairs. Attention at a position ``p > j`` of ``c`` (per head,
+    ``s_pk = q_p . k_k / sqrt(d_head)``, primes for the changed keys) is
+
+        y_p = (sum_{k in U} e^{s_pk - m} v_k + sum_{k in C, k <= p} e^{s'_pk - m} v'_k)
+              / (sum_{k in U} e^{s_pk - m} + sum_{k in C, k <= p} e^{s'_pk - m})
+
+    over the unchanged keys ``U`` and the changed keys up to ``p``, for any reference ``m``.
+
+    * ``p`` not in ``C`` (most positions): the query is the sample's, ``U = {0..j} u {j+D+1..p}``. With ``m``
+      the largest score that row of the sample can meet (its own keys' and every token's key at every position
+      ``<= p``), the sum over ``U`` is a prefix (``k <= j``) plus a suffix (``k >= j + D + 1``) of the sample's
+      terms ``e^{s_pk - m} (v_k, 1)``: cumulative sums over ``k`` in both directions are tables, and so are the
+      scores ``s'_pk - m``. A position gathers two table rows and ``D`` scores and values.
+    * ``p`` in ``C``: the query is the token table's, ``U = {0..j}``: its sum is a table per (sample, token,
+      position, ``p - j - 1``), with its own reference, rescaled to include the changed keys'.
+
+    No keys or values are gathered per string and no attention kernel runs; the sums are regrouped, never
+    subtracted, so the result equals the direct evaluation up to rounding, in either dtype. (Rounding aside, a
+    term is lost only if the reference exceeds its score by more than the dtype's exponent range, ~87 in
+    float32: a saturated softmax.) The output projection, MLP and output layer then run on every position
+    ``p > j`` of every string, in chunks of ``_ROWS``. Tables cost ``O(B N^2 d)`` (cumulative sums) and
+    ``O(B (K+1) N^2 d D)`` (changed queries) per call.
+    """
+
+    def __init__(self, net, x, order, dtype):
+        block = net.blocks[0]
+        attn = block.attn
+        batch, n = x.shape
+        self.net, self.block, self.order, self.dtype, self.n = net, block, order, dtype, n
+        self.tokens = net.n_outcomes + 1  # the outcomes and the start token
+        heads, d_head = attn.n_heads, attn.d_head
+        self.scale = 1.0 / math.sqrt(d_head)
+        emb = net.token_embedding.weight.to(dtype)[:, None, :] + net.position_embedding.weight[:n].to(dtype)
+        self.h_in = emb.reshape(self.tokens * n, -1)  # row t * N + p: the input of position p reading token t
+        qkv = _linear(attn.qkv, _layer_norm(block.ln1, self.h_in)).chunk(3, dim=-1)
+        self.q_all, self.k_all, self.v_all = (t.reshape(self.tokens * n, heads, d_head) for t in qkv)
+        read = net._input_tokens(x) * n + torch.arange(n, device=x.device)  # (B, N) table rows of the samples
+        q, k, v = (t[read].transpose(1, 2) for t in (self.q_all, self.k_all, self.v_all))  # (B, H, N, d_head)
+        causal = torch.ones(n, n, dtype=torch.bool, device=x.device).tril()
+        scores = (q @ k.transpose(-1, -2) * self.scale).masked_fill(~causal, -math.inf)
+        self._top = scores.amax(-1).detach()  # (B, H, N): the row maxima
+        terms = torch.exp(scores - self._top[..., None])  # (B, H, N, N), zero above the diagonal
+        y = (terms @ v) / terms.sum(-1, keepdim=True)
+        h = block.finish(self.h_in[read], y.transpose(1, 2).reshape(batch, n, -1))
+        self.logp = net._log_conditionals(h, order, dtype)
+        self.kv = [(k, v)]
+        self._q, self._k, self._v, self._scores = q, k, v, scores
+
+    @staticmethod
+    def runs(differs, first):
+        """The number ``D`` of changed positions of each string (``differs`` ``(G, N)``: where it differs from
+        its sample; ``first`` its first difference ``j``) when they are ``j+1..j+D``, else ``N + 1``. Position
+        ``k + 1`` reads site ``k``, so a change of the last site changes no position (only its own outcome):
+        a term on the periodic bond ``(N-1, 0)`` changes position 1 alone."""
+        n = differs.shape[1]
+        read = differs[:, :-1]  # the sites that positions 1..N-1 read
+        count = read.sum(-1)
+        last = n - 2 - read.flip(-1).int().argmax(-1)
+        return torch.where(last - first + 1 == count, count, n + 1)
+
+    def prepare(self, depth: int):
+        """Build the tables for runs of up to ``depth`` changed positions (class docstring)."""
+        q, k, v, scores, n, nt = self._q, self._k, self._v, self._scores, self.n, self.tokens
+        batch, heads, _, d_head = q.shape
+        self.depth = depth
+        k_all = self.k_all.reshape(nt, n, heads, d_head)
+        self.values = torch.cat([self.v_all, torch.ones_like(self.v_all[..., :1])], -1)  # (v, 1) per token row
+        causal = torch.ones(n, n, dtype=torch.bool, device=q.device).tril()
+        # Positions with the sample's query. Every score q_p . k a row of theirs can meet -- its own keys and any
+        # token's key at any position <= p -- shares the reference m_p = the largest of them, so every term is a
+        # table entry: e^{s_pk - m_p} (v_k, 1).
+        new = (torch.einsum("bhpd,tkhd->bhptk", q, k_all) * self.scale).masked_fill(~causal[:, None], -math.inf)
+        top = torch.maximum(self._top, new.amax((-2, -1))).detach()  # (B, H, N)
+        terms = torch.exp(scores - top[..., None]).permute(0, 2, 3, 1)[..., None]  # (B, N_p, N_k, H, 1)
+        v1 = torch.cat([v, torch.ones_like(v[..., :1])], -1).transpose(1, 2)[:, None]  # (B, 1, N_k, H, d_head + 1)
+        # prefix rows (b N + p) N + i: sum_{k <= i}; suffix rows (b N + p) N + i: sum_{k >= N - 1 - i}
+        self.prefix = (terms * v1).cumsum(2).reshape(-1, heads, d_head + 1)
+        self.suffix = (terms.flip(2) * v1.flip(2)).cumsum(2).reshape(-1, heads, d_head + 1)
+        # the scores of the sample queries on every token's key, rows ((b N + p) T + t) N + k, and the references
+        self.new_scores = (new - top[..., None, None]).permute(0, 2, 3, 4, 1).reshape(-1, heads)
+        # Changed positions: the token's query on the sample's keys k < p - lag, rows ((b T + t) N + p) depth + lag,
+        # with their reference; the changed keys' values and scores against the token queries.
+        q_all = self.q_all.reshape(nt, n, heads, d_head)
+        scores = torch.einsum("tphd,bhkd->bthpk", q_all, k) * self.scale  # (B, T, H, N, N)
+        p_idx = torch.arange(n, device=q.device)
+        sums, tops = [], []
+        for lag in range(depth):
+            masked = scores.masked_fill(p_idx[None, :] >= (p_idx[:, None] - lag), -math.inf)  # keep k < p - lag
+            top = masked.amax(-1).detach()
+            top = torch.where(torch.isfinite(top), top, torch.zeros_like(top))  # rows without keys (unused)
+            e = torch.exp(masked - top[..., None])
+            sums.append(torch.cat([e @ v[:, None], e.sum(-1, keepdim=True)], -1).permute(0, 1, 3, 2, 4))
+            tops.append(top.permute(0, 1, 3, 2))  # (B, T, N, H)
+        self.query_sums = torch.stack(sums, 3).reshape(-1, heads, d_head + 1)
+        self.query_top = torch.stack(tops, 3).reshape(-1, heads)
+        # every token's query on every token's key: rows ((t N + p) T + t') N + k
+        self.token_scores = torch.einsum("sphd,tkhd->sptkh", q_all, k_all).reshape(-1, heads) * self.scale
+
+    def _sample_query(self, b, p, j, runs, keys, key_valid):
+        """Attention outputs ``(R, H, d_head)`` of rows at positions ``p`` with the sample's query (samples
+        ``b``, first changes ``j``, runs ``runs``, the changed keys' token rows ``keys`` ``(R, D)`` and where they
+        count ``key_valid``): sums of table entries, ``k <= j``, ``j + runs < k <= p`` and the changed keys."""
+        n, nt = self.n, self.tokens
+        row = b * n + p
+        sums = self.prefix.index_select(0, row * n + j) + self.suffix.index_select(0, row * n + n - 2 - j - runs)
+        scores = self.new_scores.index_select(0, (row[:, None] * (nt * n) + keys).reshape(-1)).reshape(*keys.shape, -1)
+        weights = torch.exp(scores.masked_fill(~key_valid[..., None], -math.inf))  # (R, D, H)
+        for i, column in enumerate(keys.unbind(1)):
+            sums = torch.addcmul(sums, weights[:, i, :, None], self.values.index_select(0, column))
+        return _ratio(sums)
+
+    def _token_query(self, b, p, token, lag, keys, key_valid):
+        """Attention outputs ``(R, H, d_head)`` of rows at changed positions ``p`` (query of ``token``,
+        ``lag = p - j - 1``): the table sum over ``k <= j`` and the changed keys ``<= p``, on a common
+        reference."""
+        n, nt = self.n, self.tokens
+        table = ((b * nt + token) * n + p) * self.depth + lag
+        sums, top = self.query_sums.index_select(0, table), self.query_top.index_select(0, table)
+        rows = (token * n + p)[:, None] * (nt * n) + keys
+        scores = self.token_scores.index_select(0, rows.reshape(-1)).reshape(*rows.shape, -1)  # (R, D, H)
+        scores = scores.masked_fill(~key_valid[..., None], -math.inf)
+        ref = torch.maximum(top, scores.amax(1)).detach()
+        weights = torch.exp(scores - ref[:, None])
+        values = self.values.index_select(0, keys.reshape(-1)).reshape(*keys.shape, *self.values.shape[1:])
+        return _ratio(torch.addcmul((weights[..., None] * values).sum(1), torch.exp(top - ref)[..., None], sums))
+
+    def suffix_sums(self, rows, first, runs, strings):
+        """``sum_{p > j} log p(c_p | c_<p)`` ``(G,)`` of the strings ``c`` (network order, ``(G, N)``) connected to
+        samples ``rows``, each changing positions ``j+1..j+runs`` (``j = first``; class docstring). Every position
+        ``p > j`` of every string is one row: its attention from table rows, then the rest of the block and the
+        output layer in chunks of ``_ROWS`` rows."""
+        n, depth = self.n, self.depth
+        device = strings.device
+        counts = n - 1 - first
+        string = torch.repeat_interleave(torch.arange(strings.shape[0], device=device), counts)
+        lag = torch.arange(string.shape[0], device=device) - (torch.cumsum(counts, 0) - counts)[string]
+        p = first[string] + 1 + lag
+        key_lag = torch.arange(depth, device=device)
+        key_pos = (first[:, None] + 1 + key_lag).clamp(max=n - 1)  # the changed positions j+1..j+depth
+        keys = strings.gather(1, key_pos - 1) * n + key_pos  # (G, D): their token-table rows
+        changed = lag < runs[string]  # positions whose query is the token table's
+        sample_rows, token_rows = torch.nonzero(~changed).squeeze(-1), torch.nonzero(changed).squeeze(-1)
+        g, at = string[sample_rows], p[sample_rows]
+        outputs = [self._sample_query(rows[g], at, first[g], runs[g], keys[g], key_lag < runs[g, None])]
+        g, at = string[token_rows], p[token_rows]
+        valid = (key_lag < runs[g, None]) & (key_pos[g] <= at[:, None])
+        outputs.append(self._token_query(rows[g], at, strings[g, at - 1], lag[token_rows], keys[g], valid))
+        perm = torch.cat([sample_rows, token_rows])
+        string, p = string[perm], p[perm]
+        y = torch.cat(outputs).flatten(1)
+        inputs = self.h_in.index_select(0, strings[string, p - 1] * n + p)
+        sites = self.order[p] if self.order.ndim == 1 else self.order[rows[string], p]
+        terms = []
+        for chunk in zip(*(t.split(_ROWS) for t in (inputs, y, sites, strings[string, p])), strict=True):
+            logp = self.net._log_conditionals(self.block.finish(chunk[0], chunk[1]), chunk[2], self.dtype)
+            terms.append(logp.gather(-1, chunk[3][:, None]).squeeze(-1))
+        terms = torch.cat(terms).to(self.net.dtype)
+        return torch.zeros(strings.shape[0], dtype=terms.dtype, device=device).index_add(0, string, terms)
 
 
 class POVMTransformer(nn.Module):
@@ -245,8 +442,14 @@ class POVMTransformer(nn.Module):
         for i, block in enumerate(self.blocks):
             h, layer_kv = block(h, None if past is None else past[i])
             kv.append(layer_kv)
-        bias = nn.functional.embedding(order[..., first:first + length], self.site_bias.to(dtype))
-        return torch.log_softmax(_linear(self.head, _layer_norm(self.final_norm, h)) + bias, dim=-1), kv
+        return self._log_conditionals(h, order[..., first:first + length], dtype), kv
+
+    def _log_conditionals(self, h, sites, dtype):
+        """``log p(. | prefix)`` ``(..., K)`` from last hidden states ``h`` ``(..., d)``: final LayerNorm, output
+        layer and the output bias of the sites ``sites`` the positions hold (broadcast against ``h[..., 0]``:
+        e.g. ``(L,)`` for one ordering of a batch)."""
+        return torch.log_softmax(_linear(self.head, _layer_norm(self.final_norm, h)) + self.site_bias.to(dtype)[sites],
+                                 dim=-1)
 
     def _input_tokens(self, x):
         start = torch.full((x.shape[0], 1), self.n_outcomes, dtype=torch.int64, device=self.device)
@@ -297,11 +500,15 @@ class POVMTransformer(nn.Module):
             log P(c) = sum_{k<j} log p(a_k | a_<k) + log p(c_j | a_<j) + sum_{k>j} log p(c_k | c_<k),
 
         the first two terms read from the one pass over ``a``, and only positions ``j+1..N-1`` are run, attending
-        to ``a``'s cached keys/values for the positions before them. All connected strings go through one
-        batched pass per bucket of first positions (at most ``_BUCKETS`` buckets; a bucket starts at its
-        smallest ``j + 1``, and the positions of a string up to its own ``j`` it recomputes are ``a``'s and are
-        not summed), so the work is ``sum_c (N - 1 - j_c)`` positions plus a few percent, against ``N`` per
-        string for :meth:`log_prob`. Strings equal to their sample cost nothing.
+        to ``a``'s cached keys/values for the positions before them, so the work is ``sum_c (N - 1 - j_c)``
+        positions against ``N`` per string for :meth:`log_prob`. Strings equal to their sample cost nothing.
+        With one layer, a string that changes one run of at most ``_MAX_RUN`` consecutive positions (one- and
+        two-site terms along the ordering) gets the attention of those positions from tables of the samples'
+        pass (:class:`_OneLayerReuse`: two gathered sums and the changed keys per position, no attention over
+        the keys), and only the rest of the block runs per position. Every other string (several layers,
+        scattered changes) reruns the layers in one batched pass per bucket of first positions (at most
+        ``_BUCKETS``; a bucket starts at its smallest ``j + 1``, and the positions of a string up to its own
+        ``j`` are ``a``'s and are not summed).
         """
         a = self._check_strings(a)
         batch, n = a.shape
@@ -321,16 +528,23 @@ class POVMTransformer(nn.Module):
             if rows_t.numel() and (int(rows_t.min()) < 0 or int(rows_t.max()) >= batch):
                 raise ValueError(f"rows must index the {batch} samples")
             flat, rows_t = self._check_strings(connected), rows_t.long()
-        order = self._order(order).expand(batch, n)
-        logp_a, logp_c = self._connected(a.gather(1, order), flat.gather(1, order[rows_t]), rows_t, order,
+        order = self._order(order)
+        wide = order.expand(batch, n)
+        logp_a, logp_c = self._connected(a.gather(1, wide), flat.gather(1, wide[rows_t]), rows_t, order,
                                          self._compute_dtype(precision))
         return logp_a, (logp_c.reshape(batch, slots) if rows is None else logp_c)
 
     def _connected(self, x, xc, rows, order, dtype):
         """:meth:`log_prob_connected` in network order: samples ``x`` ``(B, N)``, strings ``xc`` ``(G, N)``
-        connected to ``x[rows]``; sums in the network's dtype."""
+        connected to ``x[rows]``, ``order`` ``(N,)`` or ``(B, N)``; sums in the network's dtype.
+
+        A one-layer network whose string changes one run of at most ``_MAX_RUN`` consecutive positions takes
+        :class:`_OneLayerReuse` (its attention from tables of the samples' pass); any other string reruns the
+        layers on the sample's cached keys/values (:meth:`_rerun`), one batched pass per bucket of first
+        positions (``_buckets``)."""
         n = x.shape[1]
-        logp, kv = self._run(self._input_tokens(x), 0, order, dtype=dtype)
+        reuse = _OneLayerReuse(self, x, order, dtype) if len(self.blocks) == 1 else None
+        logp, kv = (reuse.logp, reuse.kv) if reuse else self._run(self._input_tokens(x), 0, order, dtype=dtype)
         chosen = logp.gather(-1, x.unsqueeze(-1)).squeeze(-1).to(self.dtype)  # (B, N)
         prefix = torch.cat([torch.zeros_like(chosen[:, :1]), chosen.cumsum(1)], 1)  # prefix[:, j] = sum_{k<j}
         differs = xc != x[rows]
@@ -338,27 +552,30 @@ class POVMTransformer(nn.Module):
         at_first = first.clamp(max=n - 1)
         at_j = logp[rows, at_first].gather(-1, xc.gather(1, at_first[:, None])).squeeze(-1).to(self.dtype)
         out = prefix[rows, first] + torch.where(first < n, at_j, torch.zeros_like(at_j))
-        suffix = torch.nonzero(first < n - 1).squeeze(-1)  # strings with positions to run
-        if suffix.numel() == 0:
-            return chosen.sum(1), out
-        starts, sort = first[suffix].sort()
-        suffix = suffix[sort]
-        width = -(-n // _BUCKETS)
-        counts = torch.unique_consecutive(starts // width, return_counts=True)[1].tolist()
-        sums, begin = [], 0
-        positions = torch.arange(n, device=self.device)
-        for count in counts:
-            members = suffix[begin:begin + count]
-            s = int(starts[begin]) + 1  # first position run in this bucket
-            begin += count
-            r = rows[members]
-            past = [(k[:, :, :s].index_select(0, r), v[:, :, :s].index_select(0, r)) for k, v in kv]
-            tail = xc[members]
-            logp_tail, _ = self._run(tail[:, s - 1:n - 1], s, order[r], past, dtype)
-            terms = logp_tail.gather(-1, tail[:, s:, None]).squeeze(-1).to(self.dtype)
-            after = positions[None, s:] > first[members][:, None]  # positions k > j of each string
-            sums.append(torch.where(after, terms, torch.zeros_like(terms)).sum(-1))
-        return chosen.sum(1), out.index_add(0, suffix, torch.cat(sums))
+        suffix = first < n - 1  # strings with positions to run
+        runs = _OneLayerReuse.runs(differs, first) if reuse else None
+        tabled = suffix & (runs <= _MAX_RUN) if reuse else torch.zeros_like(suffix)
+        if bool(tabled.any()):
+            reuse.prepare(int(runs[tabled].max()))
+            fast = torch.nonzero(tabled).squeeze(-1)
+            out = out.index_add(0, fast, reuse.suffix_sums(rows[fast], first[fast], runs[fast], xc[fast]))
+        slow = torch.nonzero(suffix & ~tabled).squeeze(-1)
+        if slow.numel():
+            positions = torch.arange(n, device=self.device)
+            for members, s in _buckets(slow, first, n):
+                logp_tail = self._rerun(kv, rows[members], xc[members], s, order, dtype)
+                terms = logp_tail.gather(-1, xc[members, s:, None]).squeeze(-1).to(self.dtype)
+                after = positions[None, s:] > first[members][:, None]  # positions k > j of each string
+                out = out.index_add(0, members, torch.where(after, terms, torch.zeros_like(terms)).sum(-1))
+        return chosen.sum(1), out
+
+    def _rerun(self, kv, rows, strings, start: int, order, dtype):
+        """Log-conditionals ``(G, N - start, K)`` of positions ``start..N-1`` of ``strings`` (network order), every
+        layer rerun from ``start`` on the keys/values ``kv`` of their samples ``rows`` at positions ``< start``."""
+        n = strings.shape[1]
+        past = [(k[:, :, :start].index_select(0, rows), v[:, :, :start].index_select(0, rows)) for k, v in kv]
+        return self._run(strings[:, start - 1:n - 1], start, order if order.ndim == 1 else order[rows], past,
+                         dtype)[0]
 
     def probabilities(self):
         """The full distribution ``P`` as a ``(n_outcomes**N,)`` tensor (N <= 10), site 0 least significant."""

@@ -12,8 +12,8 @@ from qdyn.nets.string_states import StringState, chain_strings, snake_strings
 from qdyn.seeding import torch_generator
 
 
-def _random_state(strings, n_sites, seed=5):
-    net = POVMTransformer(n_sites, n_layers=2, n_heads=2, d_model=16, d_ff=32, seed=seed)
+def _random_state(strings, n_sites, seed=5, layers=2):
+    net = POVMTransformer(n_sites, n_layers=layers, n_heads=2, d_model=16, d_ff=32, seed=seed)
     with torch.no_grad():
         torch.nn.init.normal_(net.head.weight, std=1.5, generator=torch_generator(seed))
     return StringState(net, strings)
@@ -76,10 +76,12 @@ def test_string_state_normalised_and_sampled_exactly():
     assert pvalue > 1e-4  # seeded; a correct sampler fails at this level with probability 1e-4
 
 
-def test_prefix_shared_evaluation_of_a_string_state():
-    # Every ordering shares the prefix of its own reading of the sample; the mixture must equal log_prob.
+@pytest.mark.parametrize("layers", [1, 2])
+def test_prefix_shared_evaluation_of_a_string_state(layers):
+    # Every ordering shares the prefix of its own reading of the sample (one layer: the attention from tables of
+    # that reading's pass, one ordering per row); the mixture must equal log_prob.
     n = 5
-    state = _random_state(chain_strings(n), n)
+    state = _random_state(chain_strings(n), n, layers=layers)
     rng = np.random.default_rng(1)
     a = state.sample(30, generator=torch_generator(1))
     c = a[:, None, :].repeat(1, 8, 1)

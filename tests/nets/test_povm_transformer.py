@@ -112,6 +112,81 @@ def test_prefix_shared_evaluation_equals_the_full_evaluation(order):
         model.log_prob_connected(a, c[:, :, :4])
 
 
+def _runs_of_changes(model, batch, slots, seed):
+    """Strings ``(batch, slots, N)`` that change one run of 1-3 consecutive sites of random samples (as one- and
+    two-site terms do; runs at the end of the string included), plus some with two separate changes or a run of
+    5 sites (which take the general pass), and some equal to their sample."""
+    rng = np.random.default_rng(seed)
+    a = model.sample(batch, generator=torch_generator(seed))
+    n = model.n_sites
+    c = a[:, None, :].repeat(1, slots, 1)
+    for b in range(batch):
+        for m in range(slots):
+            kind, j = rng.integers(0, 10), int(rng.integers(0, n))
+            if kind == 0:  # two separate changes
+                sites = [j, (j + 2 + int(rng.integers(0, n - 3))) % n]
+            elif kind == 1:
+                sites = list(range(j, min(n, j + 5)))
+            elif kind < 9:
+                sites = list(range(j, min(n, j + int(rng.integers(1, 4)))))
+            else:  # the sample itself
+                sites = []
+            for site in sites:
+                c[b, m, site] = (c[b, m, site] + int(rng.integers(1, 4))) % 4
+    return a, c
+
+
+@pytest.mark.parametrize("heads,order,sharp", [(1, None, 1.0), (2, "one", 1.0), (2, "rows", 1.0), (1, None, 6.0)])
+def test_one_layer_connected_strings_from_the_sample_tables(heads, order, sharp):
+    # A one-layer network forms the attention of a string that changes one run of sites from tables of its
+    # sample's pass (prefix and suffix sums of the sample's terms, the changed keys' scores); it must equal
+    # log_prob on every string, values and gradients, in float64 (only the summation order differs: 1e-12
+    # absolute on log P ~ -10, 1e-10 of the largest gradient entry), also for a nearly one-hot attention
+    # (queries and keys scaled by 6: scores of tens), and in float32 to its rounding (1e-4 absolute over the
+    # 7 conditionals). ``order``: one ordering for all samples, or one per sample.
+    n, batch, slots = 7, 24, 10
+    model = _random_model(n, n_heads=heads, d_model=16)
+    with torch.no_grad():
+        model.blocks[0].attn.qkv.weight[:32].mul_(sharp)
+    rng = np.random.default_rng(2)
+    a, c = _runs_of_changes(model, batch, slots, seed=5)
+    if order == "one":
+        order_t = torch.as_tensor(rng.permutation(n))
+        order_c = order_t
+    elif order == "rows":
+        order_t = torch.as_tensor(np.stack([rng.permutation(n) for _ in range(batch)]))
+        order_c = order_t.repeat_interleave(slots, 0)
+    else:
+        order_t = order_c = None
+    logp_a, logp_c = model.log_prob_connected(a, c, order=order_t)
+    full_a = model.log_prob(a, order=order_t)
+    full_c = model.log_prob(c.reshape(-1, n), order=order_c).reshape(batch, slots)
+    torch.testing.assert_close(logp_a, full_a, atol=1e-12, rtol=0)
+    torch.testing.assert_close(logp_c, full_c, atol=1e-12, rtol=0)
+    weights = torch.linspace(0.5, 1.5, slots, dtype=torch.float64)
+    shared = torch.autograd.grad((logp_c * weights).sum() + logp_a.sum(), list(model.parameters()))
+    full = torch.autograd.grad((full_c * weights).sum() + full_a.sum(), list(model.parameters()))
+    largest = max(float(g.abs().max()) for g in full)
+    for g_shared, g_full in zip(shared, full, strict=True):
+        assert float((g_shared - g_full).abs().max()) <= 1e-10 * largest
+    single = model.log_prob_connected(a, c, order=order_t, precision="single")[1]
+    torch.testing.assert_close(single, full_c.detach(), atol=1e-4, rtol=0)
+
+
+def test_one_layer_tables_serve_every_run_of_local_changes(monkeypatch):
+    # Strings changing one run of at most _MAX_RUN sites never rerun the layers on the cache; neither do those of
+    # the periodic bond (sites 0 and N-1: the last site's outcome is read by no position).
+    model = _random_model(6)
+    a = model.sample(8, generator=torch_generator(1))
+    c = a[:, None, :].repeat(1, 7, 1)
+    for m in range(6):
+        c[:, m, m:m + 2] = (c[:, m, m:m + 2] + 1) % 4
+    c[:, 6, [0, 5]] = (c[:, 6, [0, 5]] + 2) % 4
+    monkeypatch.setattr(POVMTransformer, "_rerun", lambda *args: pytest.fail("reran the layers"))
+    logp_c = model.log_prob_connected(a, c)[1]
+    torch.testing.assert_close(logp_c, model.log_prob(c.reshape(-1, 6)).reshape(8, 7), atol=1e-12, rtol=0)
+
+
 def test_density_evaluation_is_causal():
     model = _random_model(6, n_layers=2, n_heads=2, d_model=16)
     x = torch.randint(4, (50, 6), generator=torch_generator(0))

@@ -30,9 +30,10 @@ from qdyn.open.povm_lindbladian import POVMLindbladian
 from qdyn.seeding import torch_generator
 
 
-def _net(n, seed=3, **kw):
-    """A multi-layer, multi-head network with a nonzero output layer (conditionals depend on the prefix)."""
-    net = POVMTransformer(n, n_layers=2, n_heads=2, d_model=16, d_ff=32, seed=seed, **kw)
+def _net(n, seed=3, layers=2, **kw):
+    """A multi-head network with a nonzero output layer (conditionals depend on the prefix); one layer takes the
+    attention of the connected strings from tables of the samples' pass, more layers rerun them on the cache."""
+    net = POVMTransformer(n, n_layers=layers, n_heads=2, d_model=16, d_ff=32, seed=seed, **kw)
     with torch.no_grad():
         weight = net.head.weight  # drawn on the CPU, so that every device gets the same weights
         weight.copy_(0.7 * torch.randn(weight.shape, generator=torch_generator(seed + 1), dtype=weight.dtype))
@@ -62,16 +63,17 @@ def _assert_same(first, second, atol, grad_rtol):
         assert float((x - y).abs().max()) <= grad_rtol * max(float(y.abs().max()), 1e-300)
 
 
-def _geometry(geometry: str):
+def _geometry(geometry: str, layers: int = 2):
     """(state, action) on a 6-site chain or a 3x3 lattice read along two snakes."""
     if geometry == "chain":
-        return _net(6), _chain(6)
-    return StringState(_net(9), snake_strings(3, 3)[:2]), _lattice()
+        return _net(6, layers=layers), _chain(6)
+    return StringState(_net(9, layers=layers), snake_strings(3, 3)[:2]), _lattice()
 
 
+@pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("geometry", ["chain", "lattice"])
-def test_cached_stationary_loss_equals_the_uncached_one(geometry):
-    state, action = _geometry(geometry)
+def test_cached_stationary_loss_equals_the_uncached_one(geometry, layers):
+    state, action = _geometry(geometry, layers)
     a = state.sample(40, generator=torch_generator(0))
     cached = _ratio_and_grad(StationaryProblem(state, action, prefix=True, precision="double"), state, a)
     full = _ratio_and_grad(StationaryProblem(state, action, prefix=False, precision="double"), state, a)
@@ -79,8 +81,9 @@ def test_cached_stationary_loss_equals_the_uncached_one(geometry):
     _assert_same(cached, full, atol=1e-10, grad_rtol=1e-10)
 
 
-def test_cached_trapezoid_loss_equals_the_uncached_one():
-    state, action = _net(6), _chain(6)
+@pytest.mark.parametrize("layers", [1, 2])
+def test_cached_trapezoid_loss_equals_the_uncached_one(layers):
+    state, action = _net(6, layers=layers), _chain(6)
     frozen = copy.deepcopy(state)
     with torch.no_grad():  # the trained state has moved away from the frozen one
         for p in state.parameters():
@@ -93,11 +96,12 @@ def test_cached_trapezoid_loss_equals_the_uncached_one():
     _assert_same(cached, full, atol=1e-10, grad_rtol=1e-10)
 
 
+@pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("geometry", ["chain", "lattice"])
-def test_float32_arithmetic_agrees_with_float64(geometry):
+def test_float32_arithmetic_agrees_with_float64(geometry, layers):
     # float32 unit roundoff 6e-8, amplified by the sums of N log-conditionals and the exponentials of their
     # differences (ratios up to ~1e2 here): the ratios agree to 1e-5 of the largest, the gradients to 1e-4.
-    state, action = _geometry(geometry)
+    state, action = _geometry(geometry, layers)
     a = state.sample(40, generator=torch_generator(0))
     single = _ratio_and_grad(StationaryProblem(state, action, prefix=True, precision="single"), state, a)
     double = _ratio_and_grad(StationaryProblem(state, action, prefix=True, precision="double"), state, a)
