@@ -77,13 +77,18 @@ def test_cached_sampling_equals_uncached_evaluation():
         torch.testing.assert_close(logp_cached, logp_full.detach(), atol=1e-12, rtol=0)
 
 
+def _samples_and_copies(model, batch, slots, seed):
+    """``(rng, a, c)``: a random stream, ``batch`` samples of ``model`` and ``slots`` copies of each ``(batch,
+    slots, N)``, which the callers change into connected strings."""
+    a = model.sample(batch, generator=torch_generator(seed))
+    return np.random.default_rng(seed), a, a[:, None, :].repeat(1, slots, 1)
+
+
 def _random_connected(model, batch, slots, seed):
     """Strings ``(batch, slots, N)`` that agree with random samples up to a random site and differ after it
     (some equal to the sample), as the connected strings of a local term do."""
-    rng = np.random.default_rng(seed)
-    a = model.sample(batch, generator=torch_generator(seed))
+    rng, a, c = _samples_and_copies(model, batch, slots, seed)
     n = model.n_sites
-    c = a[:, None, :].repeat(1, slots, 1)
     for b in range(batch):
         for m in range(slots):
             j = rng.integers(0, n + 1)  # j = n: the sample itself (a padding slot)
@@ -116,10 +121,8 @@ def _runs_of_changes(model, batch, slots, seed):
     """Strings ``(batch, slots, N)`` that change one run of 1-3 consecutive sites of random samples (as one- and
     two-site terms do; runs at the end of the string included), plus some with two separate changes or a run of
     5 sites (which take the general pass), and some equal to their sample."""
-    rng = np.random.default_rng(seed)
-    a = model.sample(batch, generator=torch_generator(seed))
+    rng, a, c = _samples_and_copies(model, batch, slots, seed)
     n = model.n_sites
-    c = a[:, None, :].repeat(1, slots, 1)
     for b in range(batch):
         for m in range(slots):
             kind, j = rng.integers(0, 10), int(rng.integers(0, n))
