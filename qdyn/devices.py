@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import warnings
 
-__all__ = ["resolve_device", "cuda_works", "torch_dtype"]
+__all__ = ["resolve_device", "cuda_works", "torch_csr", "torch_dtype"]
 
 _log = logging.getLogger("qdyn")
 _FALLBACK_LOGGED = False
@@ -60,3 +61,17 @@ def torch_dtype(precision: str = "double", complex_: bool = True):
     if complex_:
         return torch.complex128 if precision == "double" else torch.complex64
     return torch.float64 if precision == "double" else torch.float32
+
+
+def torch_csr(matrix, device: str, dtype=None):
+    """A scipy CSR ``matrix`` as a torch sparse CSR tensor on ``device`` (int64 indices; ``dtype`` a torch dtype,
+    default the matrix's). Torch's "sparse CSR support is in beta" warning is silenced: only products are used."""
+    import numpy as np
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(torch.from_numpy(matrix.indptr.astype(np.int64)),
+                                       torch.from_numpy(matrix.indices.astype(np.int64)),
+                                       torch.from_numpy(matrix.data), size=matrix.shape, dtype=dtype, device=device,
+                                       check_invariants=False)

@@ -28,8 +28,6 @@ the host, its inner solves on the device.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, gmres, onenormest
@@ -78,14 +76,9 @@ class KrylovSolver:
         if key not in self._operators:
             matrix = (self.matrix.conj().T.tocsr() if adjoint else self.matrix).astype(dtype, copy=False)
             if self.engine == "torch":
-                import torch
+                from qdyn.devices import torch_csr
 
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UserWarning)  # torch marks sparse CSR as beta
-                    matrix = torch.sparse_csr_tensor(
-                        torch.from_numpy(matrix.indptr.astype(np.int64)),
-                        torch.from_numpy(matrix.indices.astype(np.int64)), torch.from_numpy(matrix.data),
-                        size=matrix.shape, device=self._torch_device, check_invariants=False)
+                matrix = torch_csr(matrix, self._torch_device)
             self._operators[key] = matrix
         return self._operators[key]
 

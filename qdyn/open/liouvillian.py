@@ -188,14 +188,9 @@ class Liouvillian:
         matrix = matrix.astype(self._cdtype() if self.engine == "numpy" else complex, copy=False)
         if self.engine == "numpy":
             return matrix
-        import torch
+        from qdyn.devices import torch_csr
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # torch marks sparse CSR as beta
-            return torch.sparse_csr_tensor(
-                torch.from_numpy(matrix.indptr.astype(np.int64)), torch.from_numpy(matrix.indices.astype(np.int64)),
-                torch.from_numpy(matrix.data), size=matrix.shape, dtype=self._cdtype(), device=self.device,
-                check_invariants=False)
+        return torch_csr(matrix, self.device, self._cdtype())
 
     def asarray(self, v):
         """``v`` as this engine's vector type and dtype."""
