@@ -168,9 +168,11 @@ def _buckets(members, first, n: int):
 
 
 def _ratio(sums):
-    """``sum w v / sum w`` from sums ``(..., d + 1)`` holding ``(sum w v, sum w)``."""
+    """``(sum w v / sum w, lost)`` from sums ``(..., d + 1)`` holding ``(sum w v, sum w)``; ``lost`` ``(..., 1)``
+    marks a ``sum w`` that underflowed to 0 (its ratio is returned as 0, so that no NaN reaches a gradient)."""
     numerator, denominator = sums.split([sums.shape[-1] - 1, 1], dim=-1)
-    return numerator / denominator
+    lost = denominator <= 0
+    return numerator / torch.where(lost, torch.ones_like(denominator), denominator), lost
 
 
 class _OneLayerReuse:
@@ -199,9 +201,10 @@ class _OneLayerReuse:
     No keys or values are gathered per string and no attention kernel runs; the sums are regrouped, never
     subtracted, so the result equals the direct evaluation up to rounding, in either dtype. (Rounding aside, a
     term is lost only if the reference exceeds its score by more than the dtype's exponent range, ~87 in
-    float32: a saturated softmax.) The output projection, MLP and output layer then run on every position
-    ``p > j`` of every string, in chunks of ``_ROWS``. Tables cost ``O(B N^2 d)`` (cumulative sums) and
-    ``O(B (K+1) N^2 d D)`` (changed queries) per call.
+    float32: a saturated softmax. A row whose terms all underflow is detected, and its string is rerun on the
+    bucketed pass of :meth:`POVMTransformer.log_prob_connected`.) The output projection, MLP and output layer
+    then run on every position ``p > j`` of every string, in chunks of ``_ROWS``. Tables cost ``O(B N^2 d)``
+    (cumulative sums) and ``O(B (K+1) N^2 d D)`` (changed queries) per call.
     """
 
     def __init__(self, net, x, order, dtype):
@@ -281,7 +284,8 @@ class _OneLayerReuse:
     def _sample_query(self, b, p, j, runs, keys, key_valid):
         """Attention outputs ``(R, H, d_head)`` of rows at positions ``p`` with the sample's query (samples
         ``b``, first changes ``j``, runs ``runs``, the changed keys' token rows ``keys`` ``(R, D)`` and where they
-        count ``key_valid``): sums of table entries, ``k <= j``, ``j + runs < k <= p`` and the changed keys."""
+        count ``key_valid``): sums of table entries, ``k <= j``, ``j + runs < k <= p`` and the changed keys; and
+        ``(R,)`` whether a row's terms all underflowed (its reference above every score by the dtype's range)."""
         n, nt = self.n, self.tokens
         row = b * n + p
         sums = self.prefix.index_select(0, row * n + j) + self.suffix.index_select(0, row * n + n - 2 - j - runs)
@@ -289,7 +293,8 @@ class _OneLayerReuse:
         weights = torch.exp(scores.masked_fill(~key_valid[..., None], -math.inf))  # (R, D, H)
         for i, column in enumerate(keys.unbind(1)):
             sums = torch.addcmul(sums, weights[:, i, :, None], self.values.index_select(0, column))
-        return _ratio(sums)
+        y, lost = _ratio(sums)
+        return y, lost.flatten(1).any(-1)
 
     def _token_query(self, b, p, token, lag, keys, key_valid):
         """Attention outputs ``(R, H, d_head)`` of rows at changed positions ``p`` (query of ``token``,
@@ -304,13 +309,14 @@ class _OneLayerReuse:
         ref = torch.maximum(top, scores.amax(1)).detach()
         weights = torch.exp(scores - ref[:, None])
         values = self.values.index_select(0, keys.reshape(-1)).reshape(*keys.shape, *self.values.shape[1:])
-        return _ratio(torch.addcmul((weights[..., None] * values).sum(1), torch.exp(top - ref)[..., None], sums))
+        return _ratio(torch.addcmul((weights[..., None] * values).sum(1), torch.exp(top - ref)[..., None], sums))[0]
 
     def suffix_sums(self, rows, first, runs, strings):
         """``sum_{p > j} log p(c_p | c_<p)`` ``(G,)`` of the strings ``c`` (network order, ``(G, N)``) connected to
         samples ``rows``, each changing positions ``j+1..j+runs`` (``j = first``; class docstring). Every position
         ``p > j`` of every string is one row: its attention from table rows, then the rest of the block and the
-        output layer in chunks of ``_ROWS`` rows."""
+        output layer in chunks of ``_ROWS`` rows. Also returns ``(G,)`` whether a string had a row whose terms all
+        underflowed (its sum is then not valid: the caller reruns it on the bucketed pass)."""
         n, depth = self.n, self.depth
         device = strings.device
         counts = n - 1 - first
@@ -323,7 +329,9 @@ class _OneLayerReuse:
         changed = lag < runs[string]  # positions whose query is the token table's
         sample_rows, token_rows = torch.nonzero(~changed).squeeze(-1), torch.nonzero(changed).squeeze(-1)
         g, at = string[sample_rows], p[sample_rows]
-        outputs = [self._sample_query(rows[g], at, first[g], runs[g], keys[g], key_lag < runs[g, None])]
+        y_sample, lost = self._sample_query(rows[g], at, first[g], runs[g], keys[g], key_lag < runs[g, None])
+        outputs = [y_sample]
+        lost = torch.zeros(strings.shape[0], dtype=torch.bool, device=device).index_fill(0, g[lost], True)
         g, at = string[token_rows], p[token_rows]
         valid = (key_lag < runs[g, None]) & (key_pos[g] <= at[:, None])
         outputs.append(self._token_query(rows[g], at, strings[g, at - 1], lag[token_rows], keys[g], valid))
@@ -337,7 +345,7 @@ class _OneLayerReuse:
             logp = self.net._log_conditionals(self.block.finish(chunk[0], chunk[1]), chunk[2], self.dtype)
             terms.append(logp.gather(-1, chunk[3][:, None]).squeeze(-1))
         terms = torch.cat(terms).to(self.net.dtype)
-        return torch.zeros(strings.shape[0], dtype=terms.dtype, device=device).index_add(0, string, terms)
+        return torch.zeros(strings.shape[0], dtype=terms.dtype, device=device).index_add(0, string, terms), lost
 
 
 class POVMTransformer(nn.Module):
@@ -558,7 +566,9 @@ class POVMTransformer(nn.Module):
         if bool(tabled.any()):
             reuse.prepare(int(runs[tabled].max()))
             fast = torch.nonzero(tabled).squeeze(-1)
-            out = out.index_add(0, fast, reuse.suffix_sums(rows[fast], first[fast], runs[fast], xc[fast]))
+            sums, lost = reuse.suffix_sums(rows[fast], first[fast], runs[fast], xc[fast])
+            out = out.index_add(0, fast[~lost], sums[~lost])
+            tabled[fast[lost]] = False  # a saturated softmax underflowed the tables: the bucketed pass reruns them
         slow = torch.nonzero(suffix & ~tabled).squeeze(-1)
         if slow.numel():
             positions = torch.arange(n, device=self.device)

@@ -190,6 +190,24 @@ def test_one_layer_tables_serve_every_run_of_local_changes(monkeypatch):
     torch.testing.assert_close(logp_c, model.log_prob(c.reshape(-1, 6)).reshape(8, 7), atol=1e-12, rtol=0)
 
 
+
+def test_saturated_float32_attention_falls_back_instead_of_nan():
+    # Queries and keys scaled by 60: scores spread over hundreds, so in float32 the tables' common reference (the
+    # largest score any token could reach) leaves some rows with every term underflowed (0/0 before the guard).
+    # Those strings must be rerun on the bucketed pass: finite values equal to log_prob's in float32 (1e-4
+    # absolute over 12 conditionals), finite gradients.
+    n = 12
+    model = _random_model(n, d_model=32)
+    with torch.no_grad():
+        model.blocks[0].attn.qkv.weight.mul_(60.0)
+    a, c = _runs_of_changes(model, 16, 8, seed=7)
+    logp_c = model.log_prob_connected(a, c, precision="single")[1]
+    full_c = model.log_prob(c.reshape(-1, n), precision="single").reshape(16, 8)
+    assert bool(torch.isfinite(logp_c).all())
+    torch.testing.assert_close(logp_c, full_c, atol=1e-4, rtol=0)
+    grads = torch.autograd.grad(logp_c.sum(), list(model.parameters()))
+    assert all(bool(torch.isfinite(g).all()) for g in grads)
+
 def test_density_evaluation_is_causal():
     model = _random_model(6, n_layers=2, n_heads=2, d_model=16)
     x = torch.randint(4, (50, 6), generator=torch_generator(0))
