@@ -70,13 +70,18 @@ def _geometry(geometry: str, layers: int = 2):
     return StringState(_net(9, layers=layers), snake_strings(3, 3)[:2]), _lattice()
 
 
+def _stationary_losses(geometry: str, layers: int, *settings):
+    """(ratio, gradient) of the stationarity loss on the same 40 samples for each ``(prefix, precision)``."""
+    state, action = _geometry(geometry, layers)
+    a = state.sample(40, generator=torch_generator(0))
+    return [_ratio_and_grad(StationaryProblem(state, action, prefix=prefix, precision=precision), state, a)
+            for prefix, precision in settings]
+
+
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("geometry", ["chain", "lattice"])
 def test_cached_stationary_loss_equals_the_uncached_one(geometry, layers):
-    state, action = _geometry(geometry, layers)
-    a = state.sample(40, generator=torch_generator(0))
-    cached = _ratio_and_grad(StationaryProblem(state, action, prefix=True, precision="double"), state, a)
-    full = _ratio_and_grad(StationaryProblem(state, action, prefix=False, precision="double"), state, a)
+    cached, full = _stationary_losses(geometry, layers, (True, "double"), (False, "double"))
     assert float(full[0].abs().max()) > 1.0  # a nontrivial residual
     _assert_same(cached, full, atol=1e-10, grad_rtol=1e-10)
 
@@ -101,14 +106,11 @@ def test_cached_trapezoid_loss_equals_the_uncached_one(layers):
 def test_float32_arithmetic_agrees_with_float64(geometry, layers):
     # float32 unit roundoff 6e-8, amplified by the sums of N log-conditionals and the exponentials of their
     # differences (ratios up to ~1e2 here): the ratios agree to 1e-5 of the largest, the gradients to 1e-4.
-    state, action = _geometry(geometry, layers)
-    a = state.sample(40, generator=torch_generator(0))
-    single = _ratio_and_grad(StationaryProblem(state, action, prefix=True, precision="single"), state, a)
-    double = _ratio_and_grad(StationaryProblem(state, action, prefix=True, precision="double"), state, a)
+    single, double = _stationary_losses(geometry, layers, (True, "single"), (True, "double"))
     assert single[0].dtype == torch.float64  # parameters and sums keep the network's dtype
     scale = float(double[0].abs().max())
     _assert_same(single, double, atol=1e-5 * scale, grad_rtol=1e-4)
-    assert StationaryProblem(state, action).precision == "single"  # the default of the stationarity loss
+    assert StationaryProblem(*_geometry(geometry, layers)).precision == "single"  # the default of the stationarity loss
 
 
 def test_cached_plan_drops_zero_values_and_duplicates():
