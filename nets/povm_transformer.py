@@ -140,10 +140,11 @@ class _Block(nn.Module):
     def _mlp(self, x):
         return _linear(self.mlp[2], nn.functional.gelu(_linear(self.mlp[0], _layer_norm(self.ln2, x))))
 
-    def finish(self, x, y):
+    def finish(self, x, y, projected: bool = False):
         """The block after its attention: ``x + Out(y)`` then ``+ MLP(LN(.))``, with ``y`` the attention's
-        output before its output projection (heads concatenated)."""
-        x = x + _linear(self.attn.out, y)
+        output before its output projection (heads concatenated), or, with ``projected``, after its weight
+        (``W_out y``: only the bias is added here)."""
+        x = x + y + self.attn.out.bias.to(y.dtype) if projected else x + _linear(self.attn.out, y)
         return x + self._mlp(x)
 
     def forward(self, x, past=None):
@@ -175,6 +176,56 @@ def _ratio(sums):
     return numerator / torch.where(lost, torch.ones_like(denominator), denominator), lost
 
 
+class _TableAttention(torch.autograd.Function):
+    r"""Attention outputs of rows with a sample's query, from the tables of :class:`_OneLayerReuse`, with a
+    backward pass that writes each table's gradient once.
+
+    Row ``r`` (``H`` heads, ``d`` wide) sums two table rows and its ``D`` changed keys,
+
+        S_r = prefix[i_r] + suffix[i'_r] + sum_k w_rk values[key_rk],   w_rk = exp(scores[s_rk]) (0 where masked),
+
+    each ``S`` holding ``(sum w v, sum w)``, and ``y_r = S_r[:d] / S_r[d]``. With ``g = dL/dy``, the gradient of
+    ``S_r`` is ``(g / S_r[d], -(g . y_r) / S_r[d])``; it is added into the prefix and suffix rows it came from,
+    ``w_rk`` times it into the changed keys' values, and its dot product with those values times ``w_rk`` into
+    their scores. Autograd would instead allocate a full table per gathered term and several intermediates per
+    row; here each table gradient is one buffer and each row is touched a fixed number of times. Rows whose
+    ``sum w`` underflowed are returned as 0 and flagged (see :func:`_ratio`)."""
+
+    @staticmethod
+    def forward(ctx, prefix, suffix, scores, values, at_prefix, at_suffix, at_scores, keys, valid):
+        sums = prefix.index_select(0, at_prefix)
+        sums += suffix.index_select(0, at_suffix)
+        weights = torch.exp(scores.index_select(0, at_scores.reshape(-1)).reshape(*keys.shape, -1)
+                            .masked_fill_(~valid[..., None], -math.inf))  # (R, D, H)
+        for i, column in enumerate(keys.unbind(1)):
+            sums.addcmul_(weights[:, i, :, None], values.index_select(0, column))
+        y, lost = _ratio(sums)
+        denominator = sums[..., -1:].masked_fill(lost, 1.0)
+        ctx.save_for_backward(y, denominator, weights, values, at_prefix, at_suffix, at_scores, keys)
+        ctx.table_shapes = prefix.shape, suffix.shape, scores.shape
+        lost = lost.flatten(1).any(-1)
+        ctx.mark_non_differentiable(lost)
+        return y, lost
+
+    @staticmethod
+    def backward(ctx, grad_y, _grad_lost):
+        y, denominator, weights, values, at_prefix, at_suffix, at_scores, keys = ctx.saved_tensors
+        prefix_shape, suffix_shape, scores_shape = ctx.table_shapes
+        grad = torch.empty(*y.shape[:-1], y.shape[-1] + 1, dtype=y.dtype, device=y.device)
+        torch.div(grad_y, denominator, out=grad[..., :-1])
+        grad[..., -1] = -(grad[..., :-1] * y).sum(-1)
+        grad_prefix, grad_suffix, grad_scores = (torch.zeros(shape, dtype=y.dtype, device=y.device)
+                                                 for shape in (prefix_shape, suffix_shape, scores_shape))
+        grad_prefix.index_add_(0, at_prefix, grad)
+        grad_suffix.index_add_(0, at_suffix, grad)
+        grad_values = torch.zeros_like(values)
+        for i, column in enumerate(keys.unbind(1)):
+            w = weights[:, i, :, None]
+            grad_values.index_add_(0, column, grad * w)
+            grad_scores.index_add_(0, at_scores[:, i], (grad * values.index_select(0, column)).sum(-1) * w[..., 0])
+        return grad_prefix, grad_suffix, grad_scores, grad_values, None, None, None, None, None
+
+
 class _OneLayerReuse:
     r"""The pass of a one-layer network over samples ``x`` ``(B, N)`` (network order), and the attention of the
     strings connected to them, formed from tables of that pass instead of attending over their keys.
@@ -202,8 +253,10 @@ class _OneLayerReuse:
     subtracted, so the result equals the direct evaluation up to rounding, in either dtype. (Rounding aside, a
     term is lost only if the reference exceeds its score by more than the dtype's exponent range, ~87 in
     float32: a saturated softmax. A row whose terms all underflow is detected, and its string is rerun on the
-    bucketed pass of :meth:`POVMTransformer.log_prob_connected`.) The output projection, MLP and output layer
-    then run on every position ``p > j`` of every string, in chunks of ``_ROWS``. Tables cost ``O(B N^2 d)``
+    bucketed pass of :meth:`POVMTransformer.log_prob_connected`.) With one head, the output projection's weight
+    is applied to the values before the tables are built (it commutes with the normalised sum), so rows skip
+    it. The rest of the block (the projection with several heads) and the output layer then run on every
+    position ``p > j`` of every string, in chunks of ``_ROWS``. Tables cost ``O(B N^2 d)``
     (cumulative sums) and ``O(B (K+1) N^2 d D)`` (changed queries) per call.
     """
 
@@ -215,6 +268,7 @@ class _OneLayerReuse:
         self.tokens = net.n_outcomes + 1  # the outcomes and the start token
         heads, d_head = attn.n_heads, attn.d_head
         self.scale = 1.0 / math.sqrt(d_head)
+        self.folded = heads == 1  # the output projection's weight folded into the value tables
         emb = net.token_embedding.weight.to(dtype)[:, None, :] + net.position_embedding.weight[:n].to(dtype)
         self.h_in = emb.reshape(self.tokens * n, -1)  # row t * N + p: the input of position p reading token t
         qkv = _linear(attn.qkv, _layer_norm(block.ln1, self.h_in)).chunk(3, dim=-1)
@@ -243,13 +297,21 @@ class _OneLayerReuse:
         last = n - 2 - read.flip(-1).int().argmax(-1)
         return torch.where(last - first + 1 == count, count, n + 1)
 
+    def _table_values(self, v):
+        """Values ``(..., d_head)`` as the tables hold them. With one head, ``W_out v`` (the output projection
+        without its bias, which commutes with the normalised sum: ``W_out (sum w v / sum w) = sum w W_out v /
+        sum w``), so that no row runs the projection; with several heads ``v`` itself (the projection mixes the
+        heads, and folding it in would widen every head's tables to ``d_model``)."""
+        return v @ self.block.attn.out.weight.to(self.dtype).t() if self.folded else v
+
     def prepare(self, depth: int):
         """Build the tables for runs of up to ``depth`` changed positions (class docstring)."""
         q, k, v, scores, n, nt = self._q, self._k, self._v, self._scores, self.n, self.tokens
         batch, heads, _, d_head = q.shape
         self.depth = depth
         k_all = self.k_all.reshape(nt, n, heads, d_head)
-        self.values = torch.cat([self.v_all, torch.ones_like(self.v_all[..., :1])], -1)  # (v, 1) per token row
+        values = self._table_values(self.v_all)
+        self.values = torch.cat([values, torch.ones_like(values[..., :1])], -1)  # (v, 1) per token row
         causal = torch.ones(n, n, dtype=torch.bool, device=q.device).tril()
         # Positions with the sample's query. Every score q_p . k a row of theirs can meet -- its own keys and any
         # token's key at any position <= p -- shares the reference m_p = the largest of them, so every term is a
@@ -257,10 +319,12 @@ class _OneLayerReuse:
         new = (torch.einsum("bhpd,tkhd->bhptk", q, k_all) * self.scale).masked_fill(~causal[:, None], -math.inf)
         top = torch.maximum(self._top, new.amax((-2, -1))).detach()  # (B, H, N)
         terms = torch.exp(scores - top[..., None]).permute(0, 2, 3, 1)[..., None]  # (B, N_p, N_k, H, 1)
-        v1 = torch.cat([v, torch.ones_like(v[..., :1])], -1).transpose(1, 2)[:, None]  # (B, 1, N_k, H, d_head + 1)
+        v = self._table_values(v)
+        v1 = torch.cat([v, torch.ones_like(v[..., :1])], -1).transpose(1, 2)[:, None]  # (B, 1, N_k, H, width)
+        width = v1.shape[-1]
         # prefix rows (b N + p) N + i: sum_{k <= i}; suffix rows (b N + p) N + i: sum_{k >= N - 1 - i}
-        self.prefix = (terms * v1).cumsum(2).reshape(-1, heads, d_head + 1)
-        self.suffix = (terms.flip(2) * v1.flip(2)).cumsum(2).reshape(-1, heads, d_head + 1)
+        self.prefix = (terms * v1).cumsum(2).reshape(-1, heads, width)
+        self.suffix = (terms.flip(2) * v1.flip(2)).cumsum(2).reshape(-1, heads, width)
         # the scores of the sample queries on every token's key, rows ((b N + p) T + t) N + k, and the references
         self.new_scores = (new - top[..., None, None]).permute(0, 2, 3, 4, 1).reshape(-1, heads)
         # Changed positions: the token's query on the sample's keys k < p - lag, rows ((b T + t) N + p) depth + lag,
@@ -276,30 +340,26 @@ class _OneLayerReuse:
             e = torch.exp(masked - top[..., None])
             sums.append(torch.cat([e @ v[:, None], e.sum(-1, keepdim=True)], -1).permute(0, 1, 3, 2, 4))
             tops.append(top.permute(0, 1, 3, 2))  # (B, T, N, H)
-        self.query_sums = torch.stack(sums, 3).reshape(-1, heads, d_head + 1)
+        self.query_sums = torch.stack(sums, 3).reshape(-1, heads, width)
         self.query_top = torch.stack(tops, 3).reshape(-1, heads)
         # every token's query on every token's key: rows ((t N + p) T + t') N + k
         self.token_scores = torch.einsum("sphd,tkhd->sptkh", q_all, k_all).reshape(-1, heads) * self.scale
 
     def _sample_query(self, b, p, j, runs, keys, key_valid):
-        """Attention outputs ``(R, H, d_head)`` of rows at positions ``p`` with the sample's query (samples
+        """Attention outputs ``(R, H, w)`` of rows at positions ``p`` with the sample's query (``w = d_model``,
+        after the projection's weight, with one head; else ``d_head``; samples
         ``b``, first changes ``j``, runs ``runs``, the changed keys' token rows ``keys`` ``(R, D)`` and where they
         count ``key_valid``): sums of table entries, ``k <= j``, ``j + runs < k <= p`` and the changed keys; and
         ``(R,)`` whether a row's terms all underflowed (its reference above every score by the dtype's range)."""
         n, nt = self.n, self.tokens
         row = b * n + p
-        sums = self.prefix.index_select(0, row * n + j) + self.suffix.index_select(0, row * n + n - 2 - j - runs)
-        scores = self.new_scores.index_select(0, (row[:, None] * (nt * n) + keys).reshape(-1)).reshape(*keys.shape, -1)
-        weights = torch.exp(scores.masked_fill(~key_valid[..., None], -math.inf))  # (R, D, H)
-        for i, column in enumerate(keys.unbind(1)):
-            sums = torch.addcmul(sums, weights[:, i, :, None], self.values.index_select(0, column))
-        y, lost = _ratio(sums)
-        return y, lost.flatten(1).any(-1)
+        return _TableAttention.apply(self.prefix, self.suffix, self.new_scores, self.values, row * n + j,
+                                     row * n + n - 2 - j - runs, row[:, None] * (nt * n) + keys, keys, key_valid)
 
     def _token_query(self, b, p, token, lag, keys, key_valid):
-        """Attention outputs ``(R, H, d_head)`` of rows at changed positions ``p`` (query of ``token``,
-        ``lag = p - j - 1``): the table sum over ``k <= j`` and the changed keys ``<= p``, on a common
-        reference."""
+        """Attention outputs ``(R, H, w)`` (as in :meth:`_sample_query`) of rows at changed positions ``p``
+        (query of ``token``, ``lag = p - j - 1``): the table sum over ``k <= j`` and the changed keys ``<= p``, on
+        a common reference."""
         n, nt = self.n, self.tokens
         table = ((b * nt + token) * n + p) * self.depth + lag
         sums, top = self.query_sums.index_select(0, table), self.query_top.index_select(0, table)
@@ -338,11 +398,12 @@ class _OneLayerReuse:
         perm = torch.cat([sample_rows, token_rows])
         string, p = string[perm], p[perm]
         y = torch.cat(outputs).flatten(1)
-        inputs = self.h_in.index_select(0, strings[string, p - 1] * n + p)
+        inputs = strings[string, p - 1] * n + p  # the rows' token-table rows
         sites = self.order[p] if self.order.ndim == 1 else self.order[rows[string], p]
         terms = []
         for chunk in zip(*(t.split(_ROWS) for t in (inputs, y, sites, strings[string, p])), strict=True):
-            logp = self.net._log_conditionals(self.block.finish(chunk[0], chunk[1]), chunk[2], self.dtype)
+            h = self.block.finish(self.h_in.index_select(0, chunk[0]), chunk[1], projected=self.folded)
+            logp = self.net._log_conditionals(h, chunk[2], self.dtype)
             terms.append(logp.gather(-1, chunk[3][:, None]).squeeze(-1))
         terms = torch.cat(terms).to(self.net.dtype)
         return torch.zeros(strings.shape[0], dtype=terms.dtype, device=device).index_add(0, string, terms), lost
@@ -455,9 +516,10 @@ class POVMTransformer(nn.Module):
     def _log_conditionals(self, h, sites, dtype):
         """``log p(. | prefix)`` ``(..., K)`` from last hidden states ``h`` ``(..., d)``: final LayerNorm, output
         layer and the output bias of the sites ``sites`` the positions hold (broadcast against ``h[..., 0]``:
-        e.g. ``(L,)`` for one ordering of a batch)."""
-        return torch.log_softmax(_linear(self.head, _layer_norm(self.final_norm, h)) + self.site_bias.to(dtype)[sites],
-                                 dim=-1)
+        e.g. ``(L,)`` for one ordering of a batch). The bias rows are gathered by ``index_select``, whose gradient
+        is a plain index-add (tensor indexing accumulates through a sort)."""
+        bias = self.site_bias.to(dtype).index_select(0, sites.reshape(-1)).reshape(*sites.shape, -1)
+        return torch.log_softmax(_linear(self.head, _layer_norm(self.final_norm, h)) + bias, dim=-1)
 
     def _input_tokens(self, x):
         start = torch.full((x.shape[0], 1), self.n_outcomes, dtype=torch.int64, device=self.device)
