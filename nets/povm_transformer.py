@@ -195,7 +195,7 @@ class _TableAttention(torch.autograd.Function):
     def forward(ctx, prefix, suffix, scores, values, at_prefix, at_suffix, at_scores, keys, valid):
         sums = prefix.index_select(0, at_prefix)
         sums += suffix.index_select(0, at_suffix)
-        weights = torch.exp(scores.index_select(0, at_scores.reshape(-1)).reshape(*keys.shape, -1)
+        weights = torch.exp(scores.index_select(0, at_scores.reshape(-1)).reshape(*keys.shape, scores.shape[-1])
                             .masked_fill_(~valid[..., None], -math.inf))  # (R, D, H)
         for i, column in enumerate(keys.unbind(1)):
             sums.addcmul_(weights[:, i, :, None], values.index_select(0, column))
@@ -292,6 +292,8 @@ class _OneLayerReuse:
         ``k + 1`` reads site ``k``, so a change of the last site changes no position (only its own outcome):
         a term on the periodic bond ``(N-1, 0)`` changes position 1 alone."""
         n = differs.shape[1]
+        if n == 1:  # no position reads a site
+            return torch.zeros_like(first)
         read = differs[:, :-1]  # the sites that positions 1..N-1 read
         count = read.sum(-1)
         last = n - 2 - read.flip(-1).int().argmax(-1)
@@ -364,7 +366,8 @@ class _OneLayerReuse:
         table = ((b * nt + token) * n + p) * self.depth + lag
         sums, top = self.query_sums.index_select(0, table), self.query_top.index_select(0, table)
         rows = (token * n + p)[:, None] * (nt * n) + keys
-        scores = self.token_scores.index_select(0, rows.reshape(-1)).reshape(*rows.shape, -1)  # (R, D, H)
+        heads = self.token_scores.shape[-1]
+        scores = self.token_scores.index_select(0, rows.reshape(-1)).reshape(*rows.shape, heads)  # (R, D, H)
         scores = scores.masked_fill(~key_valid[..., None], -math.inf)
         ref = torch.maximum(top, scores.amax(1)).detach()
         weights = torch.exp(scores - ref[:, None])

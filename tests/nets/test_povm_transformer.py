@@ -196,6 +196,30 @@ def test_table_attention_backward_matches_finite_differences():
     assert torch.autograd.gradcheck(y, inputs, eps=1e-6, atol=1e-8, rtol=1e-5)
 
 
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("heads", [1, 2])
+def test_connected_strings_of_the_shortest_chains(n, heads):
+    # One to three sites: no position reads a site (N = 1), or every position after a change is a changed one
+    # (N = 2: no row with the sample's query). The one-layer tables must still equal log_prob, values to 1e-12
+    # and gradients to 1e-10 of the largest entry (float64: summation order only).
+    model = _random_model(n, n_heads=heads, d_model=8)
+    rng, a, c = _samples_and_copies(model, 6, 5, seed=n)
+    for b in range(6):
+        for m in range(5):
+            site = int(rng.integers(0, n))
+            c[b, m, site] = (c[b, m, site] + 1 + m % 3) % 4
+    logp_a, logp_c = model.log_prob_connected(a, c)
+    full_a, full_c = model.log_prob(a), model.log_prob(c.reshape(-1, n)).reshape(6, 5)
+    torch.testing.assert_close(logp_c, full_c, atol=1e-12, rtol=0)
+    parameters = list(model.parameters())
+    shared = torch.autograd.grad(logp_c.sum() + logp_a.sum(), parameters, allow_unused=True)
+    full = torch.autograd.grad(full_c.sum() + full_a.sum(), parameters, allow_unused=True)
+    pairs = [(g, f) for g, f in zip(shared, full, strict=True) if f is not None]
+    largest = max(float(f.abs().max()) for _, f in pairs)
+    for g_shared, g_full in pairs:
+        assert float((-g_full if g_shared is None else g_shared - g_full).abs().max()) <= 1e-10 * largest
+
+
 def test_one_layer_tables_serve_every_run_of_local_changes(monkeypatch):
     # Strings changing one run of at most _MAX_RUN sites never rerun the layers on the cache; neither do those of
     # the periodic bond (sites 0 and N-1: the last site's outcome is read by no position).
