@@ -169,11 +169,13 @@ def _buckets(members, first, n: int):
 
 
 def _ratio(sums):
-    """``(sum w v / sum w, lost)`` from sums ``(..., d + 1)`` holding ``(sum w v, sum w)``; ``lost`` ``(..., 1)``
-    marks a ``sum w`` that underflowed to 0 (its ratio is returned as 0, so that no NaN reaches a gradient)."""
+    """``(sum w v / sum w, lost, divisor)`` from sums ``(..., d + 1)`` holding ``(sum w v, sum w)``; ``lost``
+    ``(..., 1)`` marks a ``sum w`` that underflowed to 0, whose divisor is 1 instead (its ratio is 0, so that no
+    NaN reaches a gradient)."""
     numerator, denominator = sums.split([sums.shape[-1] - 1, 1], dim=-1)
     lost = denominator <= 0
-    return numerator / torch.where(lost, torch.ones_like(denominator), denominator), lost
+    divisor = torch.where(lost, torch.ones_like(denominator), denominator)
+    return numerator / divisor, lost, divisor
 
 
 class _TableAttention(torch.autograd.Function):
@@ -199,8 +201,7 @@ class _TableAttention(torch.autograd.Function):
                             .masked_fill_(~valid[..., None], -math.inf))  # (R, D, H)
         for i, column in enumerate(keys.unbind(1)):
             sums.addcmul_(weights[:, i, :, None], values.index_select(0, column))
-        y, lost = _ratio(sums)
-        denominator = sums[..., -1:].masked_fill(lost, 1.0)
+        y, lost, denominator = _ratio(sums)
         ctx.save_for_backward(y, denominator, weights, values, at_prefix, at_suffix, at_scores, keys)
         ctx.table_shapes = prefix.shape, suffix.shape, scores.shape
         lost = lost.flatten(1).any(-1)
