@@ -190,7 +190,8 @@ class _TableAttention(torch.autograd.Function):
     ``S_r`` is ``(g / S_r[d], -(g . y_r) / S_r[d])``; it is added into the prefix and suffix rows it came from,
     ``w_rk`` times it into the changed keys' values, and its dot product with those values times ``w_rk`` into
     their scores. Autograd would instead allocate a full table per gathered term and several intermediates per
-    row; here each table gradient is one buffer and each row is touched a fixed number of times. Rows whose
+    row; here each table gradient is one buffer and each row is touched a fixed number of times (the changed
+    keys' values are gathered once, all ``D`` together, and kept for the backward pass). Rows whose
     ``sum w`` underflowed are returned as 0 and flagged (see :func:`_ratio`)."""
 
     @staticmethod
@@ -199,31 +200,30 @@ class _TableAttention(torch.autograd.Function):
         sums += suffix.index_select(0, at_suffix)
         weights = torch.exp(scores.index_select(0, at_scores.reshape(-1)).reshape(*keys.shape, scores.shape[-1])
                             .masked_fill_(~valid[..., None], -math.inf))  # (R, D, H)
-        for i, column in enumerate(keys.unbind(1)):
-            sums.addcmul_(weights[:, i, :, None], values.index_select(0, column))
+        changed = values.index_select(0, keys.reshape(-1)).reshape(*keys.shape, *values.shape[1:])  # (R, D, H, w)
+        for i in range(keys.shape[1]):
+            sums.addcmul_(weights[:, i, :, None], changed[:, i])
         y, lost, denominator = _ratio(sums)
-        ctx.save_for_backward(y, denominator, weights, values, at_prefix, at_suffix, at_scores, keys)
-        ctx.table_shapes = prefix.shape, suffix.shape, scores.shape
+        ctx.save_for_backward(y, denominator, weights, changed, at_prefix, at_suffix, at_scores, keys)
+        ctx.table_shapes = prefix.shape, suffix.shape, scores.shape, values.shape
         lost = lost.flatten(1).any(-1)
         ctx.mark_non_differentiable(lost)
         return y, lost
 
     @staticmethod
     def backward(ctx, grad_y, _grad_lost):
-        y, denominator, weights, values, at_prefix, at_suffix, at_scores, keys = ctx.saved_tensors
-        prefix_shape, suffix_shape, scores_shape = ctx.table_shapes
+        y, denominator, weights, changed, at_prefix, at_suffix, at_scores, keys = ctx.saved_tensors
         grad = torch.empty(*y.shape[:-1], y.shape[-1] + 1, dtype=y.dtype, device=y.device)
         torch.div(grad_y, denominator, out=grad[..., :-1])
-        grad[..., -1] = -(grad[..., :-1] * y).sum(-1)
-        grad_prefix, grad_suffix, grad_scores = (torch.zeros(shape, dtype=y.dtype, device=y.device)
-                                                 for shape in (prefix_shape, suffix_shape, scores_shape))
+        grad[..., -1] = -torch.einsum("rhd,rhd->rh", grad[..., :-1], y)
+        grad_prefix, grad_suffix, grad_scores, grad_values = (torch.zeros(shape, dtype=y.dtype, device=y.device)
+                                                              for shape in ctx.table_shapes)
         grad_prefix.index_add_(0, at_prefix, grad)
         grad_suffix.index_add_(0, at_suffix, grad)
-        grad_values = torch.zeros_like(values)
+        grad_weights = torch.einsum("rkhw,rhw->rkh", changed, grad).mul_(weights)
+        grad_scores.index_add_(0, at_scores.reshape(-1), grad_weights.flatten(0, 1))
         for i, column in enumerate(keys.unbind(1)):
-            w = weights[:, i, :, None]
-            grad_values.index_add_(0, column, grad * w)
-            grad_scores.index_add_(0, at_scores[:, i], (grad * values.index_select(0, column)).sum(-1) * w[..., 0])
+            grad_values.index_add_(0, column, grad * weights[:, i, :, None])
         return grad_prefix, grad_suffix, grad_scores, grad_values, None, None, None, None, None
 
 
@@ -404,13 +404,50 @@ class _OneLayerReuse:
         y = torch.cat(outputs).flatten(1)
         inputs = strings[string, p - 1] * n + p  # the rows' token-table rows
         sites = self.order[p] if self.order.ndim == 1 else self.order[rows[string], p]
-        terms = []
-        for chunk in zip(*(t.split(_ROWS) for t in (inputs, y, sites, strings[string, p])), strict=True):
-            h = self.block.finish(self.h_in.index_select(0, chunk[0]), chunk[1], projected=self.folded)
-            logp = self.net._log_conditionals(h, chunk[2], self.dtype)
-            terms.append(logp.gather(-1, chunk[3][:, None]).squeeze(-1))
-        terms = torch.cat(terms).to(self.net.dtype)
+        layers = _RowLayers(self)
+        terms = torch.cat([layers.log_prob(*chunk) for chunk in zip(
+            *(t.split(_ROWS) for t in (inputs, y, sites, strings[string, p])), strict=True)]).to(self.net.dtype)
         return torch.zeros(strings.shape[0], dtype=terms.dtype, device=device).index_add(0, string, terms), lost
+
+
+class _RowLayers:
+    r"""The rest of a one-layer network after its attention, for the rows of :class:`_OneLayerReuse`: the
+    output projection (its bias only, when folded into the value tables), the feed-forward half of the block, the
+    final LayerNorm and the output layer, with the weights cast to the arithmetic dtype once per call instead of
+    once per chunk of rows. Each LayerNorm's affine is folded into the linear layer after it,
+
+        W (gamma * n(x) + beta) + b = (W diag gamma) n(x) + (W beta + b),   n(x) = (x - mean x) / sqrt(var x + eps),
+
+    and the output bias of each site into a table, so the rows run the normalisations without affine and each
+    linear layer as one ``addmm``; the result equals :meth:`_Block.finish` then
+    :meth:`POVMTransformer._log_conditionals` up to rounding. (Both folded products and the table are formed
+    differentiably, so the gradients reach every original parameter.)"""
+
+    def __init__(self, reuse: _OneLayerReuse):
+        net, block, dtype = reuse.net, reuse.block, reuse.dtype
+        cast = lambda t: t.to(dtype)  # noqa: E731
+        self.inputs = reuse.h_in + cast(block.attn.out.bias)  # the token-table inputs plus the projection's bias
+        self.out_t = None if reuse.folded else cast(block.attn.out.weight).t()
+        self.ln2_eps, self.final_eps, self.width = block.ln2.eps, net.final_norm.eps, block.ln2.normalized_shape
+        up, down, head = cast(block.mlp[0].weight), block.mlp[2], cast(net.head.weight)
+        self.up_t = (up * cast(block.ln2.weight)).t()
+        self.up_bias = cast(block.mlp[0].bias) + up @ cast(block.ln2.bias)
+        self.down_t, self.down_bias = cast(down.weight).t(), cast(down.bias)
+        self.head_t = (head * cast(net.final_norm.weight)).t()
+        self.site_bias = cast(net.site_bias) + head @ cast(net.final_norm.bias)  # (N, K)
+
+    def log_prob(self, inputs, y, sites, outcomes):
+        """``log p(outcome | prefix)`` ``(R,)`` of rows reading token-table rows ``inputs`` with attention outputs
+        ``y`` ``(R, d)`` (see :class:`_OneLayerReuse`), at sites ``sites``, for the outcomes ``outcomes``."""
+        x = self.inputs.index_select(0, inputs)
+        x = x + y if self.out_t is None else torch.addmm(x, y, self.out_t)
+        hidden = nn.functional.gelu(torch.addmm(self.up_bias, nn.functional.layer_norm(x, self.width,
+                                                                                         eps=self.ln2_eps),
+                                                self.up_t))
+        x = torch.addmm(x + self.down_bias, hidden, self.down_t)
+        logits = torch.addmm(self.site_bias.index_select(0, sites),
+                             nn.functional.layer_norm(x, self.width, eps=self.final_eps), self.head_t)
+        return logits.gather(-1, outcomes[:, None]).squeeze(-1) - torch.logsumexp(logits, -1)
 
 
 class POVMTransformer(nn.Module):

@@ -11,10 +11,15 @@ from qdyn.seeding import torch_generator
 
 
 def _random_model(n_sites, seed=3, **kw):
-    """A model whose output layer is not zero, so the conditionals really depend on the prefix."""
+    """A model whose output layer is not zero, so the conditionals really depend on the prefix, and whose
+    LayerNorms scale and shift (as after training; not the identity affine they start with)."""
     model = POVMTransformer(n_sites, seed=seed, **kw)
+    g = torch_generator(seed + 1)
     with torch.no_grad():
-        torch.nn.init.normal_(model.head.weight, std=1.5, generator=torch_generator(seed + 1))
+        torch.nn.init.normal_(model.head.weight, std=1.5, generator=g)
+        for norm in (m for m in model.modules() if isinstance(m, torch.nn.LayerNorm)):
+            norm.weight.copy_(1 + 0.3 * torch.randn(norm.weight.shape, generator=g, dtype=norm.weight.dtype))
+            norm.bias.copy_(0.3 * torch.randn(norm.bias.shape, generator=g, dtype=norm.bias.dtype))
     return model
 
 
