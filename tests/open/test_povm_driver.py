@@ -383,3 +383,22 @@ def test_single_precision_and_string_states_run_through_the_driver():
     steady = steady_state_transformer(mixture, generator, n_samples=None, iterations=200, seed=0)
     assert steady.metadata.options["optimizer"] == "lm" and steady.best_loss < 1e-9
     assert np.abs(mixture.probabilities().numpy() - null_vector(L)).sum() < 1e-9
+
+
+@pytest.mark.parametrize("n_samples,optimizer,advice,not_advised", [
+    (None, "adam", "run optimizer='lm'", "n_samples"),
+    (None, "lm", "larger network", "run optimizer"),
+    (64, "adam", "continue from this state with optimizer='lm'", "run optimizer"),
+    (64, "lm", "raise iterations or n_samples", "continue from"),
+])
+def test_convergence_warning_advises_what_this_run_lacks(n_samples, optimizer, advice, not_advised):
+    # Two iterations miss tol = 1e-9 on two sites; the warning names the optimiser used and only remedies that
+    # change the run (no LM advice to an LM run, no sample count to exact enumeration).
+    lb = dissipative_ising(2, V=1.0, g=0.5, gamma=0.5)
+    state = povm_transformer_state(TETRA, ["0"] * 2, seed=1, d_model=8)
+    with pytest.warns(ConvergenceWarning) as caught:
+        steady_state_transformer(state, POVMLindbladian(lb, TETRA), n_samples=n_samples, optimizer=optimizer,
+                                 iterations=2, tol=1e-9, seed=0)
+    message = str(caught[0].message)
+    assert f"iterations of optimizer={optimizer!r}" in message and advice in message and not_advised not in message
+    assert message.count("optimizer='lm'") == 1  # the remedy, or the optimiser that ran

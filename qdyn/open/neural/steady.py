@@ -68,6 +68,18 @@ def _resume(path, fingerprint: dict) -> dict | None:
     return payload
 
 
+def _remedies(exact: bool, optimizer: str) -> str:
+    """What to change after a run that missed ``tol``, for its enumeration and optimiser: more iterations (and
+    samples), Levenberg-Marquardt after Adam (exact up to N = 8, or sampled from the trained state), a wider
+    network once LM stalls, or a larger ``tol``."""
+    more = "raise iterations" if exact else "raise iterations or n_samples"
+    if optimizer == "adam":
+        lm = ("run optimizer='lm'" if exact else
+              "continue from this state with optimizer='lm' (a few hundred samples per batch)")
+        return f"{more}, {lm}, or a larger network; or pass a larger tol"
+    return f"{more}, or a larger network (d_model) if the loss has stalled; or pass a larger tol"
+
+
 @renamed_arguments(observables_ops="e_ops")
 def steady_state_transformer(state, lindbladian, *, povm=None, e_ops: dict | None = None,
                              n_samples: int | None = 10_000, n_eval_samples: int | None = None,
@@ -181,9 +193,8 @@ def steady_state_transformer(state, lindbladian, *, povm=None, e_ops: dict | Non
     converged = run.best_loss <= tol
     if not converged:
         warnings.warn(f"the steady-state loss ||L P||_1 = {run.best_loss:.3g} (+- {run.best_error:.2g}) did not reach "
-                      f"tol={tol:g} in {options.iterations} iterations: raise iterations or n_samples, use "
-                      "optimizer='lm' (with n_samples=None up to N = 8), or a larger network; or pass a larger tol",
-                      ConvergenceWarning, stacklevel=3)
+                      f"tol={tol:g} in {options.iterations} iterations of optimizer={optimizer!r}: "
+                      f"{_remedies(exact, optimizer)}", ConvergenceWarning, stacklevel=3)
     values, errors = {}, {}
     if ops:
         est = observables(state, povm, ops, n_samples=options.n_eval_samples, seed=derived_seed(seed, 1),
