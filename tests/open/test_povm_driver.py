@@ -139,18 +139,30 @@ def test_sampled_residual_ratio_equals_the_dense_residual():
     np.testing.assert_allclose(ratio.detach().numpy(), r[index] / P_new[index], atol=1e-11, rtol=1e-9)
 
 
-def test_gradient_accumulated_in_chunks_equals_one_batch():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_gradient_accumulated_in_chunks_equals_one_batch(threads):
+    # Chunks of 7 samples against one batch of 200, in turn (one torch thread) or side by side (two: each chunk on
+    # its own single-threaded worker, qdyn.devices.map_chunks), float64: summation order only. Side by side, a
+    # rerun gives the same bits (each chunk on one thread, the gradients added in chunk order).
     n = 3
     _, action = _dense_problem(n, V=2.0)
     state, frozen = _random_state(n, 5), _random_state(n, 6)
 
     ratio = TrapezoidProblem(state, frozen, action, 0.05).ratio
-    grads = []
-    for chunk in (7, 1000):
-        state.zero_grad()
-        mean, err = sampled_l1(ratio, state, 200, torch_generator(1), chunk, backward=True)
-        grads.append(torch.cat([p.grad.reshape(-1) for p in state.parameters()]))
-    torch.testing.assert_close(grads[0], grads[1], atol=1e-13, rtol=1e-10)  # float64 summation order only
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        grads, means = [], []
+        for chunk in (7, 7, 1000):
+            state.zero_grad()
+            mean, err = sampled_l1(ratio, state, 200, torch_generator(1), chunk, backward=True)
+            grads.append(torch.cat([p.grad.reshape(-1) for p in state.parameters()]))
+            means.append(mean)
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(grads[0], grads[1]) and means[0] == means[1]
+    torch.testing.assert_close(grads[0], grads[2], atol=1e-13, rtol=1e-10)  # float64 summation order only
+    assert means[0] == pytest.approx(means[2], rel=1e-12)
 
 
 def test_sampled_lm_problem_is_the_weighted_dense_residual():

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 
+from qdyn.devices import map_chunks
 from qdyn.errors import check_choice
 from qdyn.open.neural.connections import (
     apply_action,
@@ -216,24 +217,33 @@ class StationaryProblem:
 def sampled_l1(ratio_fn, state, n_samples: int, generator, chunk_size: int, *, backward: bool,
                slots: int = 1) -> tuple[float, float]:
     """Mean and standard error of ``|ratio(a)|`` over ``n_samples`` fresh samples; accumulates the gradient of the
-    mean chunk by chunk (each chunk's graph is freed after its backward pass) when ``backward``. A chunk holds at
-    most ``chunk_size`` network evaluations: ``chunk_size // slots`` samples with ``slots`` strings each, or every
-    sample when there are no more than ``chunk_size`` distinct strings at all (``4^N``, duplicates being
-    evaluated once)."""
+    mean into the parameters' ``.grad`` when ``backward``, chunk by chunk (each chunk's graph is freed after its
+    backward pass; the chunks' gradients are added in chunk order). A chunk holds at most ``chunk_size`` network
+    evaluations: ``chunk_size // slots`` samples with ``slots`` strings each, or every sample when there are no
+    more than ``chunk_size`` distinct strings at all (``4^N``, duplicates being evaluated once). On the CPU the
+    chunks run side by side on the torch threads (:func:`qdyn.devices.map_chunks`)."""
     import torch
 
     a = sample(state, n_samples, generator)
     distinct = 4**state.n_sites if state.n_sites <= 15 else math.inf
     per_chunk = n_samples if distinct <= chunk_size else max(1, chunk_size // max(1, slots))
-    values = []
-    for start in range(0, n_samples, per_chunk):
-        chunk = a[start:start + per_chunk]
-        if backward:
+    parameters = [p for p in state.parameters() if p.requires_grad] if backward else []
+
+    def chunk_l1(chunk):
+        """``|ratio|`` of a chunk and the gradient of its share of the mean (none without ``backward``)."""
+        with torch.set_grad_enabled(backward):
             ratio = ratio_fn(chunk)
-            (ratio.abs().sum() / n_samples).backward()
-        else:
-            with torch.no_grad():
-                ratio = ratio_fn(chunk)
-        values.append(ratio.detach().abs())
+        if not backward:
+            return ratio.abs(), ()
+        return ratio.detach().abs(), torch.autograd.grad(ratio.abs().sum() / n_samples, parameters,
+                                                         allow_unused=True)
+
+    values = []
+    for value, grads in map_chunks(chunk_l1, (a[s:s + per_chunk] for s in range(0, n_samples, per_chunk)),
+                                   state.device):
+        values.append(value)
+        for parameter, grad in zip(parameters, grads, strict=True):
+            if grad is not None:
+                parameter.grad = grad if parameter.grad is None else parameter.grad.add_(grad)
     values = torch.cat(values)
     return float(values.mean()), float(values.std() / math.sqrt(n_samples))
