@@ -29,7 +29,8 @@ Prints
 5. on a GPU (when one works): throughput at N = 40 and 64 with the speed-up over the CPU in the same run;
 6. with ``--baseline FILE`` only: one N = 64 steady-state iteration (100 samples, the driver's chunks) with this
    checkout's network and with the ``POVMTransformer`` of ``FILE`` (another version of
-   ``nets/povm_transformer.py``), same weights and samples, alternated, on 1 and 2 torch threads.
+   ``nets/povm_transformer.py``), same weights and samples, alternated, on 1 and 2 torch threads (the chunks in
+   turn; on 2 threads also side by side, as the driver runs them).
 """
 
 from __future__ import annotations
@@ -261,9 +262,11 @@ def against_baseline(path: str, n: int = 64, n_samples: int = 100, repeats: int 
     ``n_samples`` samples, in the chunks the driver uses (``chunk_size`` 8192 strings) -- with this checkout's
     transformer and with the ``POVMTransformer`` class of the file ``path``, loaded with the same weights:
     alternated, the fastest of ``repeats`` (wall and CPU time), on 1 and 2 torch threads, with the largest
-    differences of their ratios and gradients."""
+    differences of their ratios and gradients. The chunks run in turn; on 2 threads this checkout also runs them
+    side by side, as the driver does (:func:`qdyn.devices.map_chunks`)."""
     import importlib.util
 
+    from qdyn.devices import map_chunks
     from qdyn.open.neural.connections import slots
 
     spec = importlib.util.spec_from_file_location("baseline_povm_transformer", path)
@@ -276,34 +279,40 @@ def against_baseline(path: str, n: int = 64, n_samples: int = 100, repeats: int 
     a = new.sample(n_samples, generator=torch_generator(0))
     chunk = max(1, 8192 // slots(gen, new))
 
-    def iteration(state):
-        state.zero_grad()
+    def iteration(state, side_by_side):
         problem = StationaryProblem(state, gen, prefix=True)
-        ratios = []
-        for start in range(0, n_samples, chunk):
+        parameters = list(state.parameters())
+
+        def chunk_gradient(start):
             ratio = problem.ratio(a[start:start + chunk])
-            (ratio.abs().sum() / n_samples).backward()
-            ratios.append(ratio.detach())
-        return torch.cat(ratios), torch.cat([p.grad.reshape(-1) for p in state.parameters()])
+            grads = torch.autograd.grad(ratio.abs().sum() / n_samples, parameters)
+            return ratio.detach(), torch.cat([g.reshape(-1) for g in grads])
+
+        starts = range(0, n_samples, chunk)
+        results = map_chunks(chunk_gradient, starts, "cpu") if side_by_side else [chunk_gradient(s) for s in starts]
+        return torch.cat([r for r, _ in results]), sum(g for _, g in results)
 
     print(f"\n== one steady-state iteration, N = {n}, {n_samples} samples in chunks of {chunk}: this checkout "
           f"against {path} ==")
     threads = torch.get_num_threads()
     for t in (1, 2):
         torch.set_num_threads(t)
+        runs = [("baseline", old, False), ("this", new, False)] + ([("this, side by side", new, True)] if t > 1 else [])
         best = {}
         for _ in range(repeats):
-            for name, state in (("baseline", old), ("this", new)):
+            for name, state, side_by_side in runs:
                 t0, c0 = time.perf_counter(), time.process_time()
-                ratio, grad = iteration(state)
+                ratio, grad = iteration(state, side_by_side)
                 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
                 previous = best.get(name, (np.inf, np.inf))
                 best[name] = (min(previous[0], wall), min(previous[1], cpu), ratio, grad)
-        (w_old, c_old, r_old, g_old), (w_new, c_new, r_new, g_new) = best["baseline"], best["this"]
-        print(f"{t} thread(s): baseline {w_old:.2f} s wall ({c_old:.2f} s CPU), this {w_new:.2f} s wall "
-              f"({c_new:.2f} s CPU): {w_old / w_new:.2f}x; ratios differ by "
-              f"{float((r_new - r_old).abs().max() / r_old.abs().max()):.1e} of the largest, gradients by "
-              f"{float((g_new - g_old).abs().max() / g_old.abs().max()):.1e}", flush=True)
+        w_old, c_old, r_old, g_old = best["baseline"]
+        for name, _, _ in runs[1:]:
+            w_new, c_new, r_new, g_new = best[name]
+            print(f"{t} thread(s): baseline {w_old:.2f} s wall ({c_old:.2f} s CPU), {name} {w_new:.2f} s wall "
+                  f"({c_new:.2f} s CPU): {w_old / w_new:.2f}x; ratios differ by "
+                  f"{float((r_new - r_old).abs().max() / r_old.abs().max()):.1e} of the largest, gradients by "
+                  f"{float((g_new - g_old).abs().max() / g_old.abs().max()):.1e}", flush=True)
     torch.set_num_threads(threads)
 
 
