@@ -83,9 +83,10 @@ def map_chunks(fn, chunks, device) -> list:
     On the CPU with ``T > 1`` torch threads and several chunks, up to ``T`` chunks run side by side, each on its
     own Python thread whose torch operations are single-threaded: the intra-op thread count is 1 while they run
     (for the whole process) and is restored afterwards. Chunked network passes are chains of many small,
-    memory-bound operations whose intra-op parallelism is poor, so whole chunks side by side finish sooner (one
-    N = 64 steady-state iteration of the POVM transformer, 100 samples: 1.3-1.4x on 2 cores,
-    ``python benchmarks/povm_transformer.py --baseline FILE``). Grad mode is the caller's. Each result is computed
+    memory-bound operations whose intra-op parallelism is poor, so whole chunks side by side finish sooner (a
+    steady-state iteration of the POVM transformer on 2 cores: 1.1x at N = 64 with a trained-like network,
+    ``python benchmarks/povm_transformer.py --baseline FILE``, and 1.2-1.4x from the initial state at N = 16-64).
+    Grad mode is the caller's. Each result is computed
     on one thread, so it is the same on every run; it can differ from a multi-threaded run of ``fn`` by the
     rounding order of reductions only. On a GPU, with one thread or one chunk, the chunks run in turn on the
     calling thread.
