@@ -15,7 +15,8 @@ Prints
    against the exact density-matrix steady state, per single-site component (goal: every one within 1e-2),
    after Adam on the L1 loss (the paper's method) and after sampled Levenberg-Marquardt steps from there;
 2. wall time per optimiser iteration of the steady-state loss and exact samples per second at N = 8, 16, 40
-   (and 64 with 100 samples, the issue's figure, in the full run) on the CPU (ratios against N = 8 in the same run);
+   (and 64 with 100 samples, the issue's figure, in the full run) on the CPU (ratios against N = 8 in the same run),
+   with the loss's chunks side by side on the torch threads (the default) and in turn;
 3. the cost per sample of the steady-state local loss and its gradient at N = 16, 32, 64, 128 (the chain, a
    generic network): the default (cached keys/values, float32 arithmetic), the cached loss in float64, and the
    old full recomputation of every distinct connected string in float64, same samples, same run; the fitted
@@ -42,6 +43,7 @@ import numpy as np
 import torch
 from scipy.sparse.linalg import expm_multiply
 
+from qdyn import devices
 from qdyn.devices import cuda_works
 from qdyn.nets.string_states import snake_strings
 from qdyn.open import (
@@ -120,9 +122,17 @@ def accuracy(n: int, gs, stages, chunk_size: int = 65536) -> None:
               f"wall {time.perf_counter() - t0:.0f} s", flush=True)
 
 
-def throughput(n: int, device: str, n_samples: int, repeats: int) -> tuple[float, float]:
+def throughput(n: int, device: str, n_samples: int, repeats: int, side_by_side: bool = True) -> tuple[float, float]:
     """(seconds per optimiser iteration of the steady-state loss with ``n_samples`` samples, exact samples per
-    second when drawing 10^4)."""
+    second when drawing 10^4); ``side_by_side=False``: the loss's chunks in turn (:data:`qdyn.devices.SIDE_BY_SIDE`)."""
+    devices.SIDE_BY_SIDE = side_by_side
+    try:
+        return _throughput(n, device, n_samples, repeats)
+    finally:
+        devices.SIDE_BY_SIDE = True
+
+
+def _throughput(n: int, device: str, n_samples: int, repeats: int) -> tuple[float, float]:
     gen = POVMLindbladian(dissipative_ising(n, V=2.0, g=1.0, gamma=1.0), POVM("tetra"))
     state = povm_transformer_state(POVM("tetra"), ["0"] * n, seed=1, device=device)
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
@@ -345,18 +355,20 @@ def main() -> None:
     if args.accuracy_only:
         return
 
-    print("\n== throughput on the CPU (1-layer width-32 transformer; steady-state loss and gradient) ==")
-    print(f"{'N':>4} {'samples/it':>10} {'s/iteration':>12} {'ms/sample':>10} {'ratio':>7} "
-          f"{'samples/s':>10} {'ratio':>7}")
+    print("\n== throughput on the CPU (1-layer width-32 transformer; steady-state loss and gradient; "
+          f"{torch.get_num_threads()} torch threads; the loss's chunks side by side, and in turn) ==")
+    print(f"{'N':>4} {'samples/it':>10} {'s/iteration':>12} {'in turn':>8} {'gain':>5} {'ms/sample':>10} "
+          f"{'ratio':>7} {'samples/s':>10} {'ratio':>7}")
     base = None
     cpu = {}
     for n, n_samples in sizes.items():
+        in_turn = throughput(n, "cpu", n_samples, repeats, side_by_side=False)[0]
         it, sps = throughput(n, "cpu", n_samples, repeats)
         cpu[n] = it / n_samples
         per_sample = 1e3 * it / n_samples
         base = base or (per_sample, sps)
-        print(f"{n:4d} {n_samples:10d} {it:12.3f} {per_sample:10.2f} {per_sample / base[0]:7.2f} {sps:10.0f} "
-              f"{sps / base[1]:7.2f}")
+        print(f"{n:4d} {n_samples:10d} {it:12.3f} {in_turn:8.3f} {in_turn / it:5.2f} {per_sample:10.2f} "
+              f"{per_sample / base[0]:7.2f} {sps:10.0f} {sps / base[1]:7.2f}", flush=True)
 
     local_loss_scaling({16: 16, 32: 8, 64: 4, 128: 2} if args.quick else {16: 100, 32: 50, 64: 20, 128: 8},
                        repeats)

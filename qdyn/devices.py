@@ -10,10 +10,14 @@ import functools
 import logging
 import warnings
 
-__all__ = ["resolve_device", "cuda_works", "map_chunks", "torch_csr", "torch_dtype"]
+__all__ = ["SIDE_BY_SIDE", "balanced_chunks", "chunk_workers", "cuda_works", "map_chunks", "resolve_device",
+           "torch_csr", "torch_dtype"]
 
 _log = logging.getLogger("qdyn")
 _FALLBACK_LOGGED = False
+#: Whether :func:`map_chunks` runs chunks side by side on the CPU's torch threads. Set it to False when other
+#: threads of the process run torch work at the same time (the torch thread count is process-wide).
+SIDE_BY_SIDE = True
 
 
 @functools.cache
@@ -77,6 +81,27 @@ def torch_csr(matrix, device: str, dtype=None):
                                        check_invariants=False)
 
 
+def chunk_workers(device) -> int:
+    """How many chunks :func:`map_chunks` runs at once on ``device``: the torch threads on the CPU, else 1."""
+    import torch
+
+    if not SIDE_BY_SIDE or str(device).startswith("cuda"):
+        return 1
+    return max(1, torch.get_num_threads())
+
+
+def balanced_chunks(items, most: int, device) -> list:
+    """``items`` (a tensor) cut along its first axis into near-equal chunks of at most ``most`` rows, as many as
+    needed rounded up to a multiple of :func:`chunk_workers` (no more than the rows), so that no worker of
+    :func:`map_chunks` waits for another's last chunk."""
+    import torch
+
+    rows = items.shape[0]
+    workers = chunk_workers(device)
+    count = -(-max(1, -(-rows // most)) // workers) * workers
+    return list(torch.tensor_split(items, max(1, min(rows, count))))
+
+
 def map_chunks(fn, chunks, device) -> list:
     """``[fn(chunk) for chunk in chunks]``, in order, for torch work on ``device``.
 
@@ -88,14 +113,14 @@ def map_chunks(fn, chunks, device) -> list:
     ``python benchmarks/povm_transformer.py --baseline FILE``, and 1.2-1.4x from the initial state at N = 16-64).
     Grad mode is the caller's. Each result is computed
     on one thread, so it is the same on every run; it can differ from a multi-threaded run of ``fn`` by the
-    rounding order of reductions only. On a GPU, with one thread or one chunk, the chunks run in turn on the
-    calling thread.
+    rounding order of reductions only. On a GPU, with one thread or one chunk, or with :data:`SIDE_BY_SIDE` set
+    to False, the chunks run in turn on the calling thread.
     """
     import torch
 
     chunks = list(chunks)
-    threads = torch.get_num_threads()
-    if str(device).startswith("cuda") or threads < 2 or len(chunks) < 2:
+    threads = chunk_workers(device)
+    if threads < 2 or len(chunks) < 2:
         return [fn(chunk) for chunk in chunks]
     from concurrent.futures import ThreadPoolExecutor
 

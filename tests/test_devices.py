@@ -6,6 +6,7 @@ import threading
 import pytest
 import torch
 
+from qdyn import devices
 from qdyn.devices import map_chunks
 
 
@@ -44,8 +45,11 @@ def test_an_error_in_a_chunk_reaches_the_caller_and_the_threads_are_restored(two
     assert torch.get_num_threads() == 2
 
 
-@pytest.mark.parametrize("threads,chunks,device", [(1, 4, "cpu"), (2, 1, "cpu"), (2, 4, "cuda")])
-def test_in_turn_on_the_calling_thread_with_one_thread_one_chunk_or_a_gpu(threads, chunks, device):
+@pytest.mark.parametrize("threads,chunks,device,side_by_side", [(1, 4, "cpu", True), (2, 1, "cpu", True),
+                                                               (2, 4, "cuda", True), (2, 4, "cpu", False)])
+def test_in_turn_on_the_calling_thread_with_one_thread_one_chunk_a_gpu_or_when_asked(threads, chunks, device,
+                                                                                     side_by_side, monkeypatch):
+    monkeypatch.setattr(devices, "SIDE_BY_SIDE", side_by_side)
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -54,3 +58,22 @@ def test_in_turn_on_the_calling_thread_with_one_thread_one_chunk_or_a_gpu(thread
         torch.set_num_threads(before)
     assert [r[0] for r in results] == [10 * c for c in range(chunks)]
     assert {r[3] for r in results} == {threading.get_ident()}
+
+
+@pytest.mark.parametrize("rows,most,threads,sizes", [
+    (20, 16, 2, [10, 10]),  # two chunks of at most 16, balanced
+    (100, 9, 2, [9] * 4 + [8] * 8),  # 12 chunks (already a multiple of 2)
+    (100, 9, 4, [9] * 4 + [8] * 8),
+    (7, 100, 2, [4, 3]),  # one chunk would do; two let both threads work
+    (1, 100, 2, [1]),
+    (10, 3, 1, [3, 3, 2, 2]),  # in turn: as few chunks as fit
+])
+def test_balanced_chunks_fit_and_feed_every_worker(rows, most, threads, sizes):
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        chunks = devices.balanced_chunks(torch.arange(rows), most, "cpu")
+    finally:
+        torch.set_num_threads(before)
+    assert [len(c) for c in chunks] == sizes
+    assert torch.equal(torch.cat(chunks), torch.arange(rows))

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 
-from qdyn.devices import map_chunks
+from qdyn.devices import balanced_chunks, map_chunks
 from qdyn.errors import check_choice
 from qdyn.open.neural.connections import (
     apply_action,
@@ -219,14 +219,15 @@ def sampled_l1(ratio_fn, state, n_samples: int, generator, chunk_size: int, *, b
     """Mean and standard error of ``|ratio(a)|`` over ``n_samples`` fresh samples; accumulates the gradient of the
     mean into the parameters' ``.grad`` when ``backward``, chunk by chunk (each chunk's graph is freed after its
     backward pass; the chunks' gradients are added in chunk order). A chunk holds at most ``chunk_size`` network
-    evaluations: ``chunk_size // slots`` samples with ``slots`` strings each, or every sample when there are no
-    more than ``chunk_size`` distinct strings at all (``4^N``, duplicates being evaluated once). On the CPU the
-    chunks run side by side on the torch threads (:func:`qdyn.devices.map_chunks`)."""
+    evaluations: near-equal chunks of at most ``chunk_size // slots`` samples with ``slots`` strings each, as
+    many as the torch threads run side by side (:func:`qdyn.devices.balanced_chunks`,
+    :func:`qdyn.devices.map_chunks`), or every sample in one chunk when there are no more than ``chunk_size``
+    distinct strings at all (``4^N``, duplicates being evaluated once)."""
     import torch
 
     a = sample(state, n_samples, generator)
     distinct = 4**state.n_sites if state.n_sites <= 15 else math.inf
-    per_chunk = n_samples if distinct <= chunk_size else max(1, chunk_size // max(1, slots))
+    chunks = [a] if distinct <= chunk_size else balanced_chunks(a, max(1, chunk_size // max(1, slots)), state.device)
     parameters = [p for p in state.parameters() if p.requires_grad] if backward else []
 
     def chunk_l1(chunk):
@@ -239,8 +240,7 @@ def sampled_l1(ratio_fn, state, n_samples: int, generator, chunk_size: int, *, b
                                                          allow_unused=True)
 
     values = []
-    for value, grads in map_chunks(chunk_l1, (a[s:s + per_chunk] for s in range(0, n_samples, per_chunk)),
-                                   state.device):
+    for value, grads in map_chunks(chunk_l1, chunks, state.device):
         values.append(value)
         for parameter, grad in zip(parameters, grads, strict=True):
             if grad is not None:
