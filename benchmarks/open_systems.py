@@ -33,6 +33,14 @@ training (with ``OMP_NUM_THREADS=1``, the wall time on an unshared core). ``--qu
     python benchmarks/open_systems.py --device cuda   # also time the torch engine on a GPU
     python benchmarks/open_systems.py --transformer   # only the transformer steady state, old and new recipe
     python benchmarks/open_systems.py --povm --nmin 6 # only the POVM steady states, N = 6..8
+    python benchmarks/open_systems.py --preconditioners  # only the preconditioner table, N = 6..8
+
+Preconditioners of the Liouvillian steady state (``--preconditioners``, in the full run too; N = 6..``--steady-nmax``):
+GMRES on the bordered Liouvillian with the inverse of the no-jump part (:mod:`qdyn.open.no_jump`, the default of
+``steady_state``) against the Jacobi diagonal alone (the previous default, plain GMRES and then sparse LU where it
+fails), for the dissipative Ising chain and two open XYZ chains in a field (the tests' models: one with Z dephasing
+on the first site); printed: wall times (the system and its 1-norm estimate), products of the matrix, the
+preconditioner that solved (or the sparse LU), the ratio, and the distance between the two steady states.
 """
 
 from __future__ import annotations
@@ -114,6 +122,84 @@ def steady_worker(engine: str, n: int) -> dict:
             fields = {"residual": result.residual, "distance": result.distance_bound}
         wall = time.perf_counter() - start
     return {"wall": wall, "expect": np.asarray(expect).tolist(), **fields}
+
+
+#: The models of the preconditioner table: name -> (builder of the N-qubit Lindbladian, description).
+PRECONDITIONER_MODELS = {
+    "ising": "dissipative Ising chain, V = 2, g = 1, gamma = 1, periodic",
+    "xyz-field": "open XYZ chain (1, 0.6, 0.3), field 0.5 X, sigma^- at 0.5 .. 0.5 + 0.1 (N - 1)",
+    "xyz-dephased": "open XYZ chain (0.7, 1.1, 0.4), field 0.6 X, sigma^- at 0.4 .. 0.4 + 0.1 (N - 1), Z dephasing "
+                    "0.3 on site 0",
+}
+
+
+def _preconditioner_model(name: str, n: int):
+    """The Lindbladian ``name`` of :data:`PRECONDITIONER_MODELS` on ``n`` qubits."""
+    from qiskit.quantum_info import SparsePauliOp
+
+    from qdyn.open import Lindbladian, dissipative_ising
+
+    if name == "ising":
+        return dissipative_ising(n, V=2.0, g=1.0, gamma=1.0)
+    couplings, field, first_rate = ((1.0, 0.6, 0.3), 0.5, 0.5) if name == "xyz-field" else ((0.7, 1.1, 0.4), 0.6, 0.4)
+    terms = [(p * 2, [i, i + 1], J) for i in range(n - 1) for p, J in zip("XYZ", couplings, strict=True)]
+    terms += [("X", [i], field) for i in range(n)]
+    jumps = [SparsePauliOp.from_sparse_list([("X", [i], 0.5), ("Y", [i], 0.5j)], n) for i in range(n)]
+    rates = [first_rate + 0.1 * i for i in range(n)]
+    if name == "xyz-dephased":
+        jumps.append(SparsePauliOp.from_sparse_list([("Z", [0], 1.0)], n))
+        rates.append(0.3)
+    return Lindbladian(SparsePauliOp.from_sparse_list(terms, n), jumps, rates)
+
+
+def preconditioner_worker(engine: str, n: int) -> dict:
+    """One bordered-Liouvillian steady state of ``engine`` = "PRECONDITIONER:MODEL" ("no-jump" or "jacobi"): wall
+    time (assembly excluded), products, the solver's method and preconditioner, and the state."""
+    import numpy as np
+
+    from qdyn.open.liouvillian import liouvillian_matrix, steady_state_system
+    from qdyn.open.stationarity import BorderedGenerator
+
+    preconditioner, model = engine.split(":")
+    lb = _preconditioner_model(model, n)
+    matrix = liouvillian_matrix(lb)
+    start = time.perf_counter()
+    if preconditioner == "no-jump":
+        system = steady_state_system(lb)
+    else:
+        system = BorderedGenerator(matrix, np.eye(2**n).reshape(-1), what="the Liouvillian")
+    x = system.solve()
+    wall = time.perf_counter() - start
+    return {"wall": wall, "matvecs": system.matvecs, "method": system.method,
+            "preconditioner": system.preconditioner, "state": [x.real.tolist(), x.imag.tolist()]}
+
+
+def preconditioner_table(args) -> None:
+    """The preconditioners of the Liouvillian steady state, N = 6..steady-nmax, three models."""
+    import numpy as np
+
+    nmax = min(args.steady_nmax, 7) if args.quick else args.steady_nmax
+    print("\nLiouvillian steady state: GMRES preconditioned by the no-jump inverse against the Jacobi diagonal "
+          "(system and 1-norm estimate; assembly excluded)")
+    for name, description in PRECONDITIONER_MODELS.items():
+        print(f"{name}: {description}")
+    print(f"{'model':>13} {'N':>3} {'no-jump s':>10} {'products':>9} {'Jacobi s':>9} {'products':>9} "
+          f"{'solved by':>10} {'ratio':>7} {'max|diff|':>10}")
+    for name in PRECONDITIONER_MODELS:
+        for n in range(6, nmax + 1):
+            new, old = (run_worker(f"{p}:{name}", n, args, "preconditioner") for p in ("no-jump", "jacobi"))
+            if "error" in new:
+                print(f"{name:>13} {n:>3} no-jump failed: {new['error']}")
+                continue
+            if "error" in old:
+                print(f"{name:>13} {n:>3} {new['wall']:>10.2f} {new['matvecs']:>9d} {'(' + old['error'] + ')':>30}",
+                      flush=True)
+                continue
+            x_new, x_old = (np.array(r["state"][0]) + 1j * np.array(r["state"][1]) for r in (new, old))
+            solver = old["preconditioner"] if old["method"] == "gmres" else old["method"]
+            print(f"{name:>13} {n:>3} {new['wall']:>10.2f} {new['matvecs']:>9d} {old['wall']:>9.2f} "
+                  f"{old['matvecs']:>9d} {solver:>10} {old['wall'] / new['wall']:>7.1f} "
+                  f"{np.abs(x_new - x_old).max():>10.1e}", flush=True)
 
 
 def assembly_worker(n: int) -> dict:
@@ -231,6 +317,8 @@ def main() -> None:
     parser.add_argument("--transformer", action="store_true",
                         help="only the POVM transformer steady state (old and new recipe)")
     parser.add_argument("--povm", action="store_true", help="only the POVM steady states (GMRES, LU, QuTiP)")
+    parser.add_argument("--preconditioners", action="store_true",
+                        help="only the preconditioners of the Liouvillian steady state (no-jump, Jacobi)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed to one run")
     parser.add_argument("--kind", default="dynamics", help=argparse.SUPPRESS)
     parser.add_argument("--device", default=None, help="also run the torch engine on this device (cuda, torch-cpu)")
@@ -244,6 +332,8 @@ def main() -> None:
             print(json.dumps(povm_steady_worker(engine, n)))
         elif args.kind == "transformer":
             print(json.dumps(transformer_worker(engine, n)))
+        elif args.kind == "preconditioner":
+            print(json.dumps(preconditioner_worker(engine, n)))
         elif args.kind == "assembly":
             print(json.dumps(assembly_worker(n)))
         else:
@@ -251,6 +341,9 @@ def main() -> None:
         return
     import numpy as np
 
+    if args.preconditioners:
+        preconditioner_table(args)
+        return
     if args.transformer or args.povm:
         if args.povm:
             povm_table(args)
@@ -316,6 +409,7 @@ def main() -> None:
             print(f"{n:>3} failed: {res['error']}")
             break
         print(f"{n:>3} {res['wall']:>9.3f} {res['nnz']:>12d}", flush=True)
+    preconditioner_table(args)
     povm_table(args)
     transformer_table(args)
 

@@ -1,10 +1,16 @@
-"""Preconditioned Krylov solves of a bordered generator (GMRES with a Jacobi preconditioner), and ``||B^{-1}||_1``.
+"""Preconditioned Krylov solves of a bordered generator (GMRES), and ``||B^{-1}||_1``.
+
+Preconditioners, in the order tried (:class:`KrylovSolver`): one given by the caller (for a Liouvillian the inverse
+of its no-jump part, :mod:`qdyn.open.no_jump`, which inverts the coherent dynamics exactly), then the Jacobi
+diagonal, then none.
 
 For the bordered Liouvillian ``B`` (:mod:`qdyn.open.stationarity`) the diagonal carries the decay rates and the
 energy differences, ``L[(a, b), (a, b)] = -i (E_a - E_b) - (Gamma_a + Gamma_b) / 2`` for a diagonal-dominated
 ``H_eff``, so scaling by its inverse (Jacobi) clusters the spectrum of ``B D^{-1}`` and restarted GMRES
 (Saad & Schultz, SIAM J. Sci. Stat. Comput. 7, 856 (1986)) converges in about a hundred products of ``B`` for
-the dissipative chains (N = 6..8), without the fill-in of a sparse LU (which grows steeply with N).
+the dissipative Ising chains (N = 6..8), without the fill-in of a sparse LU (which grows steeply with N); but a
+hopping Hamiltonian puts its energy differences off the diagonal, and on open XYZ chains Jacobi needs thousands of
+products (the no-jump inverse a few hundred, ``python benchmarks/open_systems.py --preconditioners``).
 
 The Jacobi-scaled iteration can break down early (seen on a translation-invariant chain, V = 1.5, g = 0.8):
 then plain GMRES, which converges there in under two hundred products. A solve is accepted when its true
@@ -18,9 +24,9 @@ A real matrix (the POVM-space generator) is solved in real arithmetic when the r
 memory traffic of a complex product and no complex upcast of the matrix at every product (about 3x faster at
 N = 7 than the complex iteration).
 
-``device``: ``"cpu"`` runs scipy's ``gmres`` (left Jacobi preconditioning, modified Gram-Schmidt) on a CSR
-matrix; ``"cuda"`` (``"auto"`` with a GPU) runs restarted GMRES in torch on a sparse CSR tensor on the GPU
-(:mod:`qdyn.open.torch_gmres`: right Jacobi preconditioning, so the residual it minimises is the true one; the
+``device``: ``"cpu"`` runs scipy's ``gmres`` (modified Gram-Schmidt) on a CSR matrix; ``"cuda"`` (``"auto"``
+with a GPU) runs restarted GMRES in torch on a sparse CSR tensor on the GPU (:mod:`qdyn.open.torch_gmres`: right
+preconditioning, so the residual it minimises is the true one; the
 same restart length and number of cycles), ``"torch-cpu"`` the torch code on the CPU (to test it without a GPU).
 Both accept a solve by the same test on the true residual; the 1-norm estimate stays scipy's ``onenormest`` on
 the host, its inner solves on the device.
@@ -47,11 +53,16 @@ RESTART, MAX_RESTARTS = 100, 20
 
 
 class KrylovSolver:
-    """Jacobi-preconditioned restarted GMRES on a sparse square ``matrix`` (module docstring), plain GMRES where
-    the preconditioned iteration fails; on ``device`` (``"cpu"``: scipy; ``"cuda"``, ``"auto"``, ``"torch-cpu"``:
-    torch, :func:`qdyn.exact.engine_for_device`)."""
+    """Preconditioned restarted GMRES on a sparse square ``matrix`` (module docstring); on ``device``
+    (``"cpu"``: scipy; ``"cuda"``, ``"auto"``, ``"torch-cpu"``: torch, :func:`qdyn.exact.engine_for_device`).
 
-    def __init__(self, matrix, *, device: str = "cpu"):
+    ``preconditioner``: an approximate inverse tried first (a callable ``M(v, adjoint)`` with a ``name`` and a
+    method ``on(device)`` for torch, such as :class:`qdyn.open.no_jump.NoJumpInverse`); then the Jacobi diagonal,
+    then none: a solve that fails with one is repeated with the next, and later solves start from the one that
+    worked.
+    """
+
+    def __init__(self, matrix, *, device: str = "cpu", preconditioner=None):
         from qdyn.exact import engine_for_device
 
         self.engine, self._torch_device = engine_for_device(device)
@@ -64,11 +75,19 @@ class KrylovSolver:
         diagonal = self.matrix.diagonal().astype(self.dtype)
         diagonal[diagonal == 0] = 1.0
         self._diagonal = diagonal
+        if preconditioner is not None and self.engine == "torch":
+            preconditioner = preconditioner.on(self._torch_device)
+        self._approximate = preconditioner
         self._operators = {}
-        #: "jacobi" until a Jacobi-preconditioned solve fails, then "none"
-        self.preconditioner = "jacobi"
+        #: the preconditioners still to try, the first in use: ``preconditioner.name``, "jacobi", "none"
+        self._chain = ([preconditioner.name] if preconditioner is not None else []) + ["jacobi", "none"]
         #: products of the matrix (or its adjoint) so far
         self.matvecs = 0
+
+    @property
+    def preconditioner(self) -> str:
+        """The preconditioner in use: the name of the one passed, "jacobi" or "none"."""
+        return self._chain[0]
 
     def _operator(self, adjoint: bool, dtype):
         """``B`` (or ``B^H``) in ``dtype`` on the engine: a scipy CSR matrix, or a torch sparse CSR tensor."""
@@ -82,52 +101,63 @@ class KrylovSolver:
             self._operators[key] = matrix
         return self._operators[key]
 
-    def _scipy_gmres(self, b, scale, rtol, adjoint):
-        """``(x, ||B x - b|| / ||b||)`` by scipy's GMRES (``scale``: the Jacobi diagonal or ``None``)."""
+    def _inverse(self, kind: str, adjoint: bool, dtype):
+        """The approximate inverse ``M^{-1}`` named ``kind`` as a function of a vector (``None`` for "none"), on
+        the engine's arrays."""
+        if kind == "none":
+            return None
+        if kind == "jacobi":
+            scale = (self._diagonal.conj() if adjoint else self._diagonal).astype(dtype)
+            if self.engine == "torch":
+                import torch
+
+                scale = torch.as_tensor(scale).to(self._torch_device)
+            return lambda v: v / scale
+        return lambda v: self._approximate(v, adjoint)
+
+    def _scipy_gmres(self, b, inverse, rtol, adjoint):
+        """``(x, ||B x - b|| / ||b||)`` by scipy's GMRES with the approximate inverse ``inverse`` (or none)."""
         matrix = self._operator(adjoint, b.dtype)
 
         def matvec(v):
             self.matvecs += 1
             return matrix @ v
 
-        preconditioner = None if scale is None else LinearOperator(matrix.shape, matvec=lambda v: v / scale,
-                                                                   dtype=b.dtype)
+        preconditioner = None if inverse is None else LinearOperator(matrix.shape, matvec=inverse, dtype=b.dtype)
         x, _ = gmres(LinearOperator(matrix.shape, matvec=matvec, dtype=b.dtype), b, M=preconditioner, rtol=rtol,
                      atol=0.0, restart=RESTART, maxiter=MAX_RESTARTS)
         return x, np.linalg.norm(matrix @ x - b) / np.linalg.norm(b)
 
-    def _torch_gmres(self, b, scale, rtol, adjoint):
+    def _torch_gmres(self, b, inverse, rtol, adjoint):
         """``(x, ||B x - b|| / ||b||)`` by :func:`qdyn.open.torch_gmres.gmres` on the device."""
         import torch
 
         from qdyn.open.torch_gmres import gmres as torch_gmres
 
-        def tensor(v):
-            return torch.as_tensor(v).to(self._torch_device)
-
         x, residual, products = torch_gmres(
-            self._operator(adjoint, b.dtype), tensor(b), diagonal=None if scale is None else tensor(scale),
+            self._operator(adjoint, b.dtype), torch.as_tensor(b).to(self._torch_device), preconditioner=inverse,
             rtol=rtol, restart=RESTART, max_restarts=MAX_RESTARTS)
         self.matvecs += products
         return x.cpu().numpy(), residual
 
     def solve(self, b, rtol: float = SOLVE_RTOL, adjoint: bool = False) -> np.ndarray | None:
         """``x`` with ``B x = b`` (``B^H x = b`` when ``adjoint``), or ``None`` when GMRES cannot reach a relative
-        residual of ``max(rtol, ACCEPT_RTOL)``, with the Jacobi preconditioner nor without it (the Jacobi-scaled
-        system can break down early on symmetric models; once it has, later solves go without it)."""
+        residual of ``max(rtol, ACCEPT_RTOL)`` with any preconditioner left (class docstring: one that fails is
+        not tried again; the Jacobi-scaled system, for one, can break down early on symmetric models)."""
         b = np.asarray(b).reshape(-1)
-        dtype = np.result_type(self.dtype, b.dtype)
+        given = self._chain[0] not in ("jacobi", "none")  # its arithmetic is complex
+        dtype = np.result_type(self.dtype, b.dtype, np.complex128 if given else np.float64)
         b = b.astype(dtype, copy=False)
         if np.linalg.norm(b) == 0:
             return np.zeros_like(b)
         run = self._scipy_gmres if self.engine == "numpy" else self._torch_gmres
-        for jacobi in (True, False) if self.preconditioner == "jacobi" else (False,):
-            scale = (self._diagonal.conj() if adjoint else self._diagonal).astype(dtype) if jacobi else None
-            x, residual = run(b, scale, rtol, adjoint)
+        while True:
+            x, residual = run(b, self._inverse(self._chain[0], adjoint, dtype), rtol, adjoint)
             if np.all(np.isfinite(x)) and residual <= max(rtol, ACCEPT_RTOL):
                 return x
-            self.preconditioner = "none"
-        return None
+            if len(self._chain) == 1:
+                return None
+            self._chain.pop(0)
 
     def inverse_one_norm(self) -> float | None:
         """An estimate of ``||B^{-1}||_1`` (``onenormest`` with inexact solves), or ``None`` if a solve failed."""

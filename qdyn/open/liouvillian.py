@@ -428,14 +428,18 @@ def evolve_density(lindbladian: Lindbladian, rho0, times, e_ops=(), *, device: s
 def steady_state_system(lindbladian: Lindbladian, *, device: str = "cpu"):
     """The bordered system of the Liouvillian with the trace (:class:`qdyn.open.stationarity.BorderedGenerator`):
     the row of ``d rho_00/dt`` is replaced by ``Tr rho = 1``; its GMRES runs on ``device`` (``"cpu"``: scipy;
-    ``"cuda"``, ``"auto"``, ``"torch-cpu"``: torch). ``ValueError`` when the steady state is not unique."""
-    from qdyn.open.stationarity import BorderedGenerator
+    ``"cuda"``, ``"auto"``, ``"torch-cpu"``: torch), preconditioned by the inverse of the no-jump part
+    (:class:`qdyn.open.no_jump.NoJumpInverse`). ``ValueError`` when the steady state is not unique."""
+    from qdyn.open.no_jump import NoJumpInverse
+    from qdyn.open.stationarity import ITERATIVE_LIMIT, BorderedGenerator
 
     matrix = liouvillian_matrix(lindbladian)
     d = 2**lindbladian.num_qubits
     trace = np.zeros(d * d)
     trace[np.arange(d) * (d + 1)] = 1.0
-    return BorderedGenerator(matrix, trace, what="the Liouvillian", device=device)
+    no_jump = (NoJumpInverse.build(lindbladian.effective_hamiltonian().to_matrix()) if d * d >= ITERATIVE_LIMIT
+               else None)
+    return BorderedGenerator(matrix, trace, what="the Liouvillian", device=device, preconditioner=no_jump)
 
 
 def steady_state_density(lindbladian: Lindbladian) -> np.ndarray:

@@ -13,8 +13,9 @@ the dimension of the null space of ``L``) when its LU factorisation fails or its
 ``1 / UNIQUENESS_RTOL``: no dissipation, or conserved quantities, leave several steady states.
 
 Solvers (``method="auto"``): up to ``DENSE_LIMIT`` unknowns a dense SVD and LU; from ``ITERATIVE_LIMIT`` on,
-Jacobi-preconditioned GMRES (:mod:`qdyn.open.iterative`: about a hundred sparse products instead of a
-factorisation whose fill-in grows steeply with the size); in between, or when GMRES does not reach its tolerance
+preconditioned GMRES (:mod:`qdyn.open.iterative`: a few hundred sparse products instead of a factorisation whose
+fill-in grows steeply with the size; a Liouvillian's preconditioner is the inverse of its no-jump part,
+:mod:`qdyn.open.no_jump`, then the Jacobi diagonal); in between, or when GMRES does not reach its tolerance
 or ``B`` looks singular to it, a sparse LU with a minimum-degree ordering of ``B + B^T`` (which then decides
 uniqueness). ``method="gmres"`` (with the same LU fallback) or ``"sparse-lu"`` forces one of the sparse solvers
 above ``DENSE_LIMIT`` (for comparisons); ``BorderedGenerator.method`` says which one solved. ``device="cuda"``
@@ -52,7 +53,7 @@ __all__ = ["DENSE_LIMIT", "ITERATIVE_LIMIT", "PHYSICALITY_ATOL", "UNIQUENESS_RTO
 
 #: Largest system solved and bounded densely (an SVD of ``B``); beyond it, sparse LU and ``onenormest``.
 DENSE_LIMIT = 256
-#: Smallest system solved iteratively (Jacobi-preconditioned GMRES, :mod:`qdyn.open.iterative`; 6 qubits for the
+#: Smallest system solved iteratively (preconditioned GMRES, :mod:`qdyn.open.iterative`; 6 qubits for the
 #: Liouvillian), with a sparse LU as the fallback when GMRES does not converge.
 ITERATIVE_LIMIT = 4096
 #: ``B`` with ``sigma_min / sigma_max`` (or ``1 / cond_1``) below this is singular: the steady state is not unique.
@@ -86,11 +87,14 @@ class BorderedGenerator:
     method : ``"auto"``, ``"gmres"`` or ``"sparse-lu"`` (module docstring; ignored up to ``DENSE_LIMIT``).
     device : where GMRES runs, ``"cpu"`` (scipy), ``"cuda"``, ``"auto"`` or ``"torch-cpu"`` (torch;
         :func:`qdyn.exact.engine_for_device`, whose ``ValueError`` names a bad or unusable device).
+    preconditioner : an approximate inverse of ``B`` that GMRES tries before the Jacobi diagonal
+        (:class:`qdyn.open.iterative.KrylovSolver`; :class:`qdyn.open.no_jump.NoJumpInverse` for a Liouvillian).
 
     Raises ``ValueError`` when the steady state is not unique (naming the dimension of the null space of ``L``).
     """
 
-    def __init__(self, matrix, functional, *, what: str, method: str = "auto", device: str = "cpu"):
+    def __init__(self, matrix, functional, *, what: str, method: str = "auto", device: str = "cpu",
+                 preconditioner=None):
         from qdyn.exact import engine_for_device
 
         check_choice("method", method, ("auto", "gmres", "sparse-lu"))
@@ -118,7 +122,7 @@ class BorderedGenerator:
             self._solve = (lambda b, _a=dense: np.linalg.solve(_a, b)) if ratio >= UNIQUENESS_RTOL else None
         else:
             iterative = method == "gmres" or (method == "auto" and size >= ITERATIVE_LIMIT)
-            ratio = self._iterative(device) if iterative else 0.0
+            ratio = self._iterative(device, preconditioner) if iterative else 0.0
             if self._steady is None:
                 ratio = self._factorise()
         self.condition = 1.0 / ratio if ratio > 0 else math.inf
@@ -130,12 +134,12 @@ class BorderedGenerator:
         return float(np.bincount(self.bordered.indices, weights=np.abs(self.bordered.data),
                                  minlength=self.bordered.shape[1]).max())
 
-    def _iterative(self, device: str) -> float:
-        """Solve by Jacobi-preconditioned GMRES on ``device`` and estimate ``||B^{-1}||_1``; return ``1 / cond_1``
-        (0 and no solution kept when a solve fails or ``B`` looks singular: the caller then factorises)."""
+    def _iterative(self, device: str, preconditioner) -> float:
+        """Solve by preconditioned GMRES on ``device`` and estimate ``||B^{-1}||_1``; return ``1 / cond_1`` (0 and
+        no solution kept when a solve fails or ``B`` looks singular: the caller then factorises)."""
         from qdyn.open.iterative import KrylovSolver
 
-        solver = KrylovSolver(self.bordered, device=device)
+        solver = KrylovSolver(self.bordered, device=device, preconditioner=preconditioner)
         rhs = np.zeros(self.matrix.shape[0])
         rhs[0] = 1.0
         x = solver.solve(rhs)

@@ -16,8 +16,8 @@ The steady state solves ``L(rho) = 0``, ``Tr rho = 1``; before it is returned it
 method          engine                                                                        ``errors``
 ============== ============================================================================ ==================
 "liouvillian"   the bordered Liouvillian (:func:`qdyn.open.steady_state_density`): dense up to 256 bound on
-                unknowns, Jacobi-preconditioned GMRES from 4096, sparse LU between and as the    ``|<O> - <O>_ss|``
-                fallback (options ``tol``, ``device``)
+                unknowns, GMRES from 4096 (preconditioned by the no-jump inverse), sparse LU     ``|<O> - <O>_ss|``
+                between and as the fallback (options ``tol``, ``device``)
 "qutip"         ``qutip.steadystate`` (:func:`qdyn.open.qutip_steadystate`), checked against   bound on
                 the bordered Liouvillian (option ``tol``)                                     ``|<O> - <O>_ss|``
 "povm"          the null vector of the POVM-space generator (:func:`qdyn.open.povm_steady_state`; bound on

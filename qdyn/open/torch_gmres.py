@@ -1,20 +1,21 @@
-"""Restarted GMRES in torch (CPU or CUDA tensors, float64 or complex128), with a right Jacobi preconditioner.
+"""Restarted GMRES in torch (CPU or CUDA tensors, float64 or complex128), with a right preconditioner.
 
 Saad & Schultz, SIAM J. Sci. Stat. Comput. 7, 856 (1986): cycle ``k`` starts from the true residual
-``r = b - A x`` (one product), builds an orthonormal basis ``V`` of the Krylov space of ``A D^{-1}`` from
+``r = b - A x`` (one product), builds an orthonormal basis ``V`` of the Krylov space of ``A M^{-1}`` from
 ``r / ||r||`` by Arnoldi with classical Gram-Schmidt and a second pass where the first cancelled more than
 ``1 - REORTHOGONALISE`` of the vector (Daniel, Gragg, Kaufman & Stewart, Math. Comp. 30, 772 (1976): "twice is
 enough", as stable as modified Gram-Schmidt and made of large kernels with ``V`` on a GPU; Giraud, Langou &
 Rozloznik, Comput. Math. Appl. 50, 1069 (2005)), reduces the Hessenberg matrix to triangular form by Givens
 rotations (on the host: at most ``restart`` scalars a step), and stops the cycle when the rotated residual
-``|g_{j+1}| <= rtol ||b||`` or the Krylov space is invariant. Then ``x += D^{-1} V y`` with ``R y = g``. With
+``|g_{j+1}| <= rtol ||b||`` or the Krylov space is invariant. Then ``x += M^{-1} V y`` with ``R y = g``. With
 right preconditioning the minimised residual is the true one up to rounding; the next cycle (or the final
 check) measures it again as ``||b - A x||``, which is what is returned and what decides convergence. A cycle that
 does not lower that true residual (a singular or inconsistent system, or rounding at the floor) ends the solve
 with the previous iterate: the next cycles would start from the same residual.
 
 The matrix is anything with ``matrix @ v`` for a 1-D tensor (a torch sparse CSR tensor, a dense tensor); the
-diagonal ``D`` is optional (``None``: plain GMRES).
+approximate inverse ``M^{-1}`` is a linear function of a vector (``v / D`` for a Jacobi diagonal ``D``;
+``None``: plain GMRES).
 """
 
 from __future__ import annotations
@@ -44,11 +45,11 @@ def _rotation(a: complex, b: float) -> tuple[float, complex, complex]:
     return abs(a) / norm, phase * b / norm, phase * norm
 
 
-def gmres(matrix, b: torch.Tensor, *, diagonal: torch.Tensor | None = None, rtol: float = 1e-14,
+def gmres(matrix, b: torch.Tensor, *, preconditioner=None, rtol: float = 1e-14,
           restart: int = 100, max_restarts: int = 20) -> tuple[torch.Tensor, float, int]:
     """Solve ``matrix @ x = b`` by restarted GMRES (module docstring).
 
-    ``diagonal``: the right Jacobi preconditioner ``D`` (nonzero entries; ``None`` for none); ``rtol``: the target
+    ``preconditioner``: the right preconditioner's ``v -> M^{-1} v`` (``None`` for none); ``rtol``: the target
     of ``||b - A x|| / ||b||``; ``restart``: the Krylov dimension of a cycle; ``max_restarts``: the most cycles.
     Returns ``(x, relative_residual, products)``: the iterate (on ``b``'s device, in ``b``'s dtype), its true
     relative residual ``||b - A x|| / ||b||`` (measured, not the recurrence's) and the number of products of
@@ -78,7 +79,7 @@ def gmres(matrix, b: torch.Tensor, *, diagonal: torch.Tensor | None = None, rtol
         g[0] = beta
         steps = 0
         for j in range(restart):
-            z = basis[j] / diagonal if diagonal is not None else basis[j]
+            z = preconditioner(basis[j]) if preconditioner is not None else basis[j]
             w = matrix @ z
             products += 1
             V = basis[: j + 1]
@@ -112,7 +113,7 @@ def gmres(matrix, b: torch.Tensor, *, diagonal: torch.Tensor | None = None, rtol
             return x, beta / norm_b, products  # a singular projected system: no step to take
         y = np.linalg.solve(np.triu(upper), g[:steps])
         step = torch.as_tensor(y, dtype=dtype, device=device) @ basis[:steps]
-        candidate = x + (step / diagonal if diagonal is not None else step)
+        candidate = x + (preconditioner(step) if preconditioner is not None else step)
         new_residual = b - matrix @ candidate
         products += 1
         if not _norm(new_residual) < beta:  # no progress (a singular system, rounding): later cycles repeat it

@@ -85,8 +85,9 @@ def test_gmres_solves_a_well_conditioned_system(dtype, jacobi):
         matrix = torch.sparse_csr_tensor(torch.from_numpy(csr.indptr.astype(np.int64)),
                                          torch.from_numpy(csr.indices.astype(np.int64)),
                                          torch.from_numpy(csr.data), size=A.shape)
-    diagonal = torch.as_tensor(np.diag(A).copy()) if jacobi else None
-    x, residual, products = gmres(matrix, torch.as_tensor(b), diagonal=diagonal, rtol=1e-14, restart=30)
+    diagonal = torch.as_tensor(np.diag(A).copy())
+    jacobi_inverse = (lambda v: v / diagonal) if jacobi else None
+    x, residual, products = gmres(matrix, torch.as_tensor(b), preconditioner=jacobi_inverse, rtol=1e-14, restart=30)
     assert x.dtype == dtype
     assert residual <= 1e-14
     assert np.abs(x.numpy() - np.linalg.solve(A, b)).max() < 1e-12
