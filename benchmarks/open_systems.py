@@ -35,12 +35,13 @@ training (with ``OMP_NUM_THREADS=1``, the wall time on an unshared core). ``--qu
     python benchmarks/open_systems.py --povm --nmin 6 # only the POVM steady states, N = 6..8
     python benchmarks/open_systems.py --preconditioners  # only the preconditioner table, N = 6..8
 
-Preconditioners of the Liouvillian steady state (``--preconditioners``, in the full run too; N = 6..``--steady-nmax``):
-GMRES on the bordered Liouvillian with the inverse of the no-jump part (:mod:`qdyn.open.no_jump`, the default of
-``steady_state``) against the Jacobi diagonal alone (the previous default, plain GMRES and then sparse LU where it
-fails), for the dissipative Ising chain and two open XYZ chains in a field (the tests' models: one with Z dephasing
-on the first site); printed: wall times (the system and its 1-norm estimate), products of the matrix, the
-preconditioner that solved (or the sparse LU), the ratio, and the distance between the two steady states.
+Preconditioners of the steady states (``--preconditioners``, in the full run too; N = 6..``--steady-nmax``): GMRES
+on the bordered Liouvillian and on the POVM-space generator with the inverse of the no-jump part
+(:mod:`qdyn.open.no_jump`, the default of ``steady_state`` and ``povm_steady_state``) against the Jacobi diagonal
+alone (the previous default, plain GMRES and then sparse LU where it fails), for the dissipative Ising chain and two
+open XYZ chains in a field (the tests' models: one with Z dephasing on the first site); printed: wall times (the
+system and its 1-norm estimate), products of the matrix, the preconditioner that solved (or the sparse LU), the
+ratio, and the distance between the two steady states.
 """
 
 from __future__ import annotations
@@ -153,21 +154,26 @@ def _preconditioner_model(name: str, n: int):
 
 
 def preconditioner_worker(engine: str, n: int) -> dict:
-    """One bordered-Liouvillian steady state of ``engine`` = "PRECONDITIONER:MODEL" ("no-jump" or "jacobi"): wall
-    time (assembly excluded), products, the solver's method and preconditioner, and the state."""
+    """One steady state of ``engine`` = "PRECONDITIONER:MODEL:SPACE" ("no-jump" or "jacobi"; "liouvillian" or
+    "povm", the tetrahedral POVM): wall time (assembly excluded), products, the solver's method and
+    preconditioner, and the state."""
     import numpy as np
 
+    from qdyn.open import POVMLindbladian
     from qdyn.open.liouvillian import liouvillian_matrix, steady_state_system
+    from qdyn.open.povm_dynamics import povm_steady_system
     from qdyn.open.stationarity import BorderedGenerator
 
-    preconditioner, model = engine.split(":")
+    preconditioner, model, space = engine.split(":")
     lb = _preconditioner_model(model, n)
-    matrix = liouvillian_matrix(lb)
+    generator = POVMLindbladian(lb, "tetra") if space == "povm" else None
+    matrix, functional = ((generator.matrix(), np.ones(4**n)) if space == "povm"
+                          else (liouvillian_matrix(lb), np.eye(2**n).reshape(-1)))
     start = time.perf_counter()
     if preconditioner == "no-jump":
-        system = steady_state_system(lb)
+        system = povm_steady_system(generator) if space == "povm" else steady_state_system(lb)
     else:
-        system = BorderedGenerator(matrix, np.eye(2**n).reshape(-1), what="the Liouvillian")
+        system = BorderedGenerator(matrix, functional, what="the generator")
     x = system.solve()
     wall = time.perf_counter() - start
     return {"wall": wall, "matvecs": system.matvecs, "method": system.method,
@@ -175,31 +181,32 @@ def preconditioner_worker(engine: str, n: int) -> dict:
 
 
 def preconditioner_table(args) -> None:
-    """The preconditioners of the Liouvillian steady state, N = 6..steady-nmax, three models."""
+    """The preconditioners of the Liouvillian and POVM steady states, N = 6..steady-nmax, three models."""
     import numpy as np
 
     nmax = min(args.steady_nmax, 7) if args.quick else args.steady_nmax
-    print("\nLiouvillian steady state: GMRES preconditioned by the no-jump inverse against the Jacobi diagonal "
-          "(system and 1-norm estimate; assembly excluded)")
+    print("\nSteady states (bordered Liouvillian; POVM-space generator, tetrahedral POVM): GMRES preconditioned by "
+          "the no-jump inverse against the Jacobi diagonal (system and 1-norm estimate; assembly excluded)")
     for name, description in PRECONDITIONER_MODELS.items():
         print(f"{name}: {description}")
-    print(f"{'model':>13} {'N':>3} {'no-jump s':>10} {'products':>9} {'Jacobi s':>9} {'products':>9} "
+    print(f"{'space':>11} {'model':>13} {'N':>3} {'no-jump s':>10} {'products':>9} {'Jacobi s':>9} {'products':>9} "
           f"{'solved by':>10} {'ratio':>7} {'max|diff|':>10}")
-    for name in PRECONDITIONER_MODELS:
-        for n in range(6, nmax + 1):
-            new, old = (run_worker(f"{p}:{name}", n, args, "preconditioner") for p in ("no-jump", "jacobi"))
-            if "error" in new:
-                print(f"{name:>13} {n:>3} no-jump failed: {new['error']}")
-                continue
-            if "error" in old:
-                print(f"{name:>13} {n:>3} {new['wall']:>10.2f} {new['matvecs']:>9d} {'(' + old['error'] + ')':>30}",
+    for space in ("liouvillian", "povm"):
+        for name in PRECONDITIONER_MODELS:
+            for n in range(6, nmax + 1):
+                new, old = (run_worker(f"{p}:{name}:{space}", n, args, "preconditioner") for p in ("no-jump", "jacobi"))
+                row = f"{space:>11} {name:>13} {n:>3}"
+                if "error" in new:
+                    print(f"{row} no-jump failed: {new['error']}")
+                    continue
+                if "error" in old:
+                    print(f"{row} {new['wall']:>10.2f} {new['matvecs']:>9d} {'(' + old['error'] + ')':>30}", flush=True)
+                    continue
+                x_new, x_old = (np.array(r["state"][0]) + 1j * np.array(r["state"][1]) for r in (new, old))
+                solver = old["preconditioner"] if old["method"] == "gmres" else old["method"]
+                print(f"{row} {new['wall']:>10.2f} {new['matvecs']:>9d} {old['wall']:>9.2f} {old['matvecs']:>9d} "
+                      f"{solver:>10} {old['wall'] / new['wall']:>7.1f} {np.abs(x_new - x_old).max():>10.1e}",
                       flush=True)
-                continue
-            x_new, x_old = (np.array(r["state"][0]) + 1j * np.array(r["state"][1]) for r in (new, old))
-            solver = old["preconditioner"] if old["method"] == "gmres" else old["method"]
-            print(f"{name:>13} {n:>3} {new['wall']:>10.2f} {new['matvecs']:>9d} {old['wall']:>9.2f} "
-                  f"{old['matvecs']:>9d} {solver:>10} {old['wall'] / new['wall']:>7.1f} "
-                  f"{np.abs(x_new - x_old).max():>10.1e}", flush=True)
 
 
 def assembly_worker(n: int) -> dict:
@@ -318,7 +325,7 @@ def main() -> None:
                         help="only the POVM transformer steady state (old and new recipe)")
     parser.add_argument("--povm", action="store_true", help="only the POVM steady states (GMRES, LU, QuTiP)")
     parser.add_argument("--preconditioners", action="store_true",
-                        help="only the preconditioners of the Liouvillian steady state (no-jump, Jacobi)")
+                        help="only the preconditioners of the Liouvillian and POVM steady states (no-jump, Jacobi)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds allowed to one run")
     parser.add_argument("--kind", default="dynamics", help=argparse.SUPPRESS)
     parser.add_argument("--device", default=None, help="also run the torch engine on this device (cuda, torch-cpu)")

@@ -56,8 +56,9 @@ class KrylovSolver:
     """Preconditioned restarted GMRES on a sparse square ``matrix`` (module docstring); on ``device``
     (``"cpu"``: scipy; ``"cuda"``, ``"auto"``, ``"torch-cpu"``: torch, :func:`qdyn.exact.engine_for_device`).
 
-    ``preconditioner``: an approximate inverse tried first (a callable ``M(v, adjoint)`` with a ``name`` and a
-    method ``on(device)`` for torch, such as :class:`qdyn.open.no_jump.NoJumpInverse`); then the Jacobi diagonal,
+    ``preconditioner``: an approximate inverse tried first (a callable ``M(v, adjoint)`` with a ``name``, an
+    ``is_complex`` flag and a method ``on(device)`` for torch, such as :class:`qdyn.open.no_jump.NoJumpInverse`
+    and :class:`qdyn.open.no_jump.FramedNoJumpInverse`); then the Jacobi diagonal,
     then none: a solve that fails with one is repeated with the next, and later solves start from the one that
     worked.
     """
@@ -75,6 +76,8 @@ class KrylovSolver:
         diagonal = self.matrix.diagonal().astype(self.dtype)
         diagonal[diagonal == 0] = 1.0
         self._diagonal = diagonal
+        #: whether the given preconditioner's arithmetic is complex (it then makes a real system complex)
+        self._complex = preconditioner is not None and preconditioner.is_complex
         if preconditioner is not None and self.engine == "torch":
             preconditioner = preconditioner.on(self._torch_device)
         self._approximate = preconditioner
@@ -145,8 +148,8 @@ class KrylovSolver:
         residual of ``max(rtol, ACCEPT_RTOL)`` with any preconditioner left (class docstring: one that fails is
         not tried again; the Jacobi-scaled system, for one, can break down early on symmetric models)."""
         b = np.asarray(b).reshape(-1)
-        given = self._chain[0] not in ("jacobi", "none")  # its arithmetic is complex
-        dtype = np.result_type(self.dtype, b.dtype, np.complex128 if given else np.float64)
+        given = self._chain[0] not in ("jacobi", "none")
+        dtype = np.result_type(self.dtype, b.dtype, np.complex128 if given and self._complex else np.float64)
         b = b.astype(dtype, copy=False)
         if np.linalg.norm(b) == 0:
             return np.zeros_like(b)

@@ -177,6 +177,23 @@ class POVM:
         tensor = self._apply_each_site(self._reconstruct, P.reshape([4] * n).astype(complex))
         return self._from_pair_tensor(tensor, n)
 
+    def frame_adjoint(self, P) -> np.ndarray:
+        """``sum_a P(a) M^a^dagger`` (a ``2^n x 2^n`` matrix) for a flat vector ``P`` of length ``4^n``: the adjoint
+        of :meth:`frame_coefficients` (Frobenius inner product on matrices)."""
+        P = np.asarray(P)
+        n = (P.size.bit_length() - 1) // 2
+        self._check_size(n)
+        tensor = self._apply_each_site(self._measure.conj().T, P.reshape([4] * n).astype(complex))
+        return self._from_pair_tensor(tensor, n)
+
+    def reconstruction_adjoint(self, op) -> np.ndarray:
+        """``Tr[N^a^dagger op]`` for every outcome string (flat, length ``4^n``) of a ``2^n x 2^n`` matrix ``op``: the
+        adjoint of :meth:`operator_from_coefficients`."""
+        op = np.asarray(op)
+        n = (op.shape[0].bit_length() - 1)
+        self._check_size(n)
+        return self._apply_each_site(self._reconstruct.conj().T, self._pair_tensor(op, n)).reshape(-1)
+
     # public conversions ---------------------------------------------------------------------------------
     def probabilities(self, rho) -> np.ndarray:
         """``P(a) = Tr[rho M^a]`` (flat, length ``4^n``) of a state vector or density matrix (validated)."""

@@ -7,7 +7,7 @@ import torch
 from qiskit.quantum_info import SparsePauliOp
 
 import qdyn.open as O
-from qdyn.open.no_jump import NoJumpInverse
+from qdyn.open.no_jump import FramedNoJumpInverse, NoJumpInverse
 
 
 def _random_lindbladian(n: int, seed: int) -> O.Lindbladian:
@@ -45,3 +45,25 @@ def test_a_defective_effective_hamiltonian_gives_no_preconditioner():
     # A Jordan block has no basis of eigenvectors: build says None (the solver then starts with Jacobi).
     assert NoJumpInverse.build(np.array([[1 - 0.5j, 1.0], [0.0, 1 - 0.5j]])) is None
     assert NoJumpInverse.build(np.diag([1 - 0.5j, 2 - 0.1j])) is not None
+
+
+@pytest.mark.parametrize("povm", ["tetra", "pauli4"])
+def test_framed_inverse_is_the_no_jump_inverse_seen_through_the_povm(povm):
+    # A vec(rho) = (Tr[rho M^a])_a built densely from the POVM's frame coefficients of the unit matrices; the
+    # framed preconditioner must be A (L_0 - delta)^{-1} A^{-1} and its adjoint the conjugate transpose (1e-10
+    # relative), map a real distribution to a real vector, and the POVM-space generator must be A L A^{-1} (the
+    # premise of the preconditioner).
+    lb = _random_lindbladian(2, 5)
+    frame = O.POVM(povm)
+    d = 4
+    A = np.stack([frame.frame_coefficients(np.eye(d * d)[k].reshape(d, d)) for k in range(d * d)], axis=1)
+    inverse = NoJumpInverse.build(lb.effective_hamiltonian().to_matrix())
+    framed = FramedNoJumpInverse(inverse, frame)
+    dense = A @ np.stack([inverse(np.eye(d * d)[k]) for k in range(d * d)], axis=1) @ np.linalg.inv(A)
+    generator = O.POVMLindbladian(lb, frame).matrix().toarray()
+    np.testing.assert_allclose(generator, A @ O.liouvillian_matrix(lb).toarray() @ np.linalg.inv(A), atol=1e-12)
+    p = np.random.default_rng(3).standard_normal(d * d)
+    for adjoint, matrix in ((False, dense), (True, dense.conj().T)):
+        out = framed(p, adjoint)
+        assert np.isrealobj(out)
+        assert np.linalg.norm(out - matrix @ p) <= 1e-10 * np.linalg.norm(out)
