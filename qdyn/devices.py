@@ -109,12 +109,12 @@ def map_chunks(fn, chunks, device) -> list:
     own Python thread whose torch operations are single-threaded: the intra-op thread count is 1 while they run
     (for the whole process) and is restored afterwards. Chunked network passes are chains of many small,
     memory-bound operations whose intra-op parallelism is poor, so whole chunks side by side finish sooner (a
-    steady-state iteration of the POVM transformer on 2 cores: 1.1x at N = 64 with a trained-like network,
-    ``python benchmarks/povm_transformer.py --baseline FILE``, and 1.2-1.4x from the initial state at N = 16-64).
-    Grad mode is the caller's. Each result is computed
-    on one thread, so it is the same on every run; it can differ from a multi-threaded run of ``fn`` by the
-    rounding order of reductions only. On a GPU, with one thread or one chunk, or with :data:`SIDE_BY_SIDE` set
-    to False, the chunks run in turn on the calling thread.
+    steady-state iteration of the POVM transformer on 2 cores, against the same chunks in turn: 1.35x at N = 64
+    with 100 samples and 1.19x at N = 8 with 1000, from the initial state; about 1.0x with only two or three
+    chunks; ``python benchmarks/povm_transformer.py --no-accuracy``). Grad mode is the caller's. Each result is
+    computed on one thread, so it is the same on every run; it can differ from a multi-threaded run of ``fn`` by
+    the rounding order of reductions only. On a GPU, with one thread or one chunk, or with :data:`SIDE_BY_SIDE`
+    set to False, the chunks run in turn on the calling thread.
     """
     import torch
 
