@@ -118,8 +118,6 @@ class FramedNoJumpInverse:
 class _OnHost:
     """A numpy preconditioner applied to torch vectors: to the host and back to their device and dtype."""
 
-    name = "no-jump"
-
     def __init__(self, preconditioner):
         self.preconditioner = preconditioner
 
