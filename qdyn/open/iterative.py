@@ -56,11 +56,11 @@ class KrylovSolver:
     """Preconditioned restarted GMRES on a sparse square ``matrix`` (module docstring); on ``device``
     (``"cpu"``: scipy; ``"cuda"``, ``"auto"``, ``"torch-cpu"``: torch, :func:`qdyn.exact.engine_for_device`).
 
-    ``preconditioner``: an approximate inverse tried first (a callable ``M(v, adjoint)`` with a ``name``, an
-    ``is_complex`` flag and a method ``on(device)`` for torch, such as :class:`qdyn.open.no_jump.NoJumpInverse`
-    and :class:`qdyn.open.no_jump.FramedNoJumpInverse`); then the Jacobi diagonal,
-    then none: a solve that fails with one is repeated with the next, and later solves start from the one that
-    worked.
+    ``preconditioner``: an approximate inverse (a callable ``M(v, adjoint)`` with a ``name``, flags ``is_complex``
+    and ``first``, and a method ``on(device)`` for torch, such as :class:`qdyn.open.no_jump.NoJumpInverse` and
+    :class:`qdyn.open.no_jump.FramedNoJumpInverse`), tried before the Jacobi diagonal when ``first`` (else after
+    it), then none: a solve that fails with one is repeated with the next, and later solves start from the one
+    that worked.
     """
 
     def __init__(self, matrix, *, device: str = "cpu", preconditioner=None):
@@ -78,12 +78,15 @@ class KrylovSolver:
         self._diagonal = diagonal
         #: whether the given preconditioner's arithmetic is complex (it then makes a real system complex)
         self._complex = preconditioner is not None and preconditioner.is_complex
+        #: the preconditioners still to try, the first in use: ``preconditioner.name`` and "jacobi" (in the order
+        #: its ``first`` says), then "none"
+        self._chain = ["jacobi", "none"]
+        if preconditioner is not None:
+            self._chain.insert(0 if preconditioner.first else 1, preconditioner.name)
         if preconditioner is not None and self.engine == "torch":
             preconditioner = preconditioner.on(self._torch_device)
         self._approximate = preconditioner
         self._operators = {}
-        #: the preconditioners still to try, the first in use: ``preconditioner.name``, "jacobi", "none"
-        self._chain = ([preconditioner.name] if preconditioner is not None else []) + ["jacobi", "none"]
         #: products of the matrix (or its adjoint) so far
         self.matvecs = 0
 

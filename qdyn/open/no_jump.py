@@ -21,7 +21,8 @@ computational basis), is inverted exactly. The steady state and its 1-norm estim
 3574-6775 on two open XYZ chains in a field (from N = 7 the Jacobi iteration broke down and plain GMRES took over):
 15-31x faster on the XYZ chains (N = 8: 5.4 s against 81-93 s), 1.0-1.3x on the Ising chain
 (``python benchmarks/open_systems.py --preconditioners``). Its ``O(8^n)`` application outgrows a product of ``B``
-from about N = 9, so the Ising chain gains least there; the XYZ chains still gain from fewer products.
+from about N = 9 (3.5 products at N = 10), so beyond :data:`FIRST_UP_TO_QUBITS` it is tried only after the Jacobi
+iteration fails (``first = False``: :class:`qdyn.open.iterative.KrylovSolver`), as on the XYZ chains.
 
 The shift ``delta`` keeps ``D`` away from zero when an eigenstate of ``H_eff`` does not decay
 (``Im lambda_a = 0``): a tenth of the largest decay rate ``-2 Im lambda_a`` (of the largest ``|lambda_a|``, or 1,
@@ -41,8 +42,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MAX_CONDITION", "FramedNoJumpInverse", "NoJumpInverse"]
+__all__ = ["FIRST_UP_TO_QUBITS", "MAX_CONDITION", "FramedNoJumpInverse", "NoJumpInverse"]
 
+#: Most qubits for which the inverse is tried before the Jacobi diagonal (beyond: after it fails).
+FIRST_UP_TO_QUBITS = 9
 #: Largest condition number of the eigenvector matrix ``V`` accepted (a nearly defective ``H_eff`` would make
 #: ``W = V^{-1}`` and the preconditioner inaccurate); beyond it :meth:`NoJumpInverse.build` returns ``None``.
 MAX_CONDITION = 1e8
@@ -58,6 +61,8 @@ class NoJumpInverse:
     def __init__(self, vectors, inverse, denominator):
         self.vectors, self.inverse, self.denominator = vectors, inverse, denominator
         self.dimension = vectors.shape[0]
+        #: whether a solver tries it before the Jacobi diagonal (module docstring)
+        self.first = self.dimension <= 2**FIRST_UP_TO_QUBITS
 
     @classmethod
     def build(cls, effective_hamiltonian) -> NoJumpInverse | None:
@@ -97,7 +102,7 @@ class FramedNoJumpInverse:
     name, is_complex = "no-jump", False
 
     def __init__(self, inverse: NoJumpInverse, povm):
-        self.inverse, self.povm = inverse, povm
+        self.inverse, self.povm, self.first = inverse, povm, inverse.first
 
     def on(self, device: str) -> _OnHost:
         """The preconditioner for torch vectors on ``device`` (applied on the host)."""
