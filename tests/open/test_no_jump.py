@@ -72,8 +72,8 @@ def test_framed_inverse_is_the_no_jump_inverse_seen_through_the_povm(povm):
 def test_beyond_the_first_size_the_inverse_follows_a_failed_jacobi_iteration(monkeypatch):
     # Past FIRST_UP_TO_QUBITS the inverse's O(8^n) application costs several products of L, so the solver starts
     # with the Jacobi diagonal and falls back to the inverse when Jacobi fails: on an open XYZ chain in a field
-    # (5 qubits; one GMRES cycle of 60 products: too few for Jacobi, enough for the inverse) the state then still matches the
-    # sparse LU within its distance estimate.
+    # (5 qubits; one GMRES cycle of 60 products: too few for Jacobi, enough for the inverse) the state then
+    # matches the sparse LU to 1e-10.
     from qdyn.open import iterative, no_jump
     from qdyn.open.stationarity import BorderedGenerator
 
