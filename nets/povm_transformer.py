@@ -140,11 +140,10 @@ class _Block(nn.Module):
     def _mlp(self, x):
         return _linear(self.mlp[2], nn.functional.gelu(_linear(self.mlp[0], _layer_norm(self.ln2, x))))
 
-    def finish(self, x, y, projected: bool = False):
+    def finish(self, x, y):
         """The block after its attention: ``x + Out(y)`` then ``+ MLP(LN(.))``, with ``y`` the attention's
-        output before its output projection (heads concatenated), or, with ``projected``, after its weight
-        (``W_out y``: only the bias is added here)."""
-        x = x + y + self.attn.out.bias.to(y.dtype) if projected else x + _linear(self.attn.out, y)
+        output before its output projection (heads concatenated)."""
+        x = x + _linear(self.attn.out, y)
         return x + self._mlp(x)
 
     def forward(self, x, past=None):
