@@ -161,38 +161,39 @@ class POVM:
         if n > MAX_DENSE_QUBITS:
             raise ValueError(f"dense POVM conversions hold 4**n numbers; at most {MAX_DENSE_QUBITS} qubits, got {n}")
 
-    def frame_coefficients(self, op: np.ndarray) -> np.ndarray:
-        """``Tr[op M^a]`` for every outcome string (flat, length ``4^n``) of any ``2^n x 2^n`` matrix ``op``."""
+    def _coefficients(self, site_map: np.ndarray, op) -> np.ndarray:
+        """A ``2^n x 2^n`` matrix ``op`` to a flat vector of ``4^n`` by the per-site map ``site_map`` (outcome x
+        pair index)."""
         op = np.asarray(op)
         n = (op.shape[0].bit_length() - 1)
         self._check_size(n)
-        out = self._apply_each_site(self._measure, self._pair_tensor(op, n))
-        return out.reshape(-1)
+        return self._apply_each_site(site_map, self._pair_tensor(op, n)).reshape(-1)
 
-    def operator_from_coefficients(self, P) -> np.ndarray:
-        """``sum_a P(a) N^a`` for a flat vector ``P`` of length ``4^n`` (no normalisation check)."""
+    def _operator(self, site_map: np.ndarray, P) -> np.ndarray:
+        """A flat vector ``P`` of ``4^n`` to a ``2^n x 2^n`` matrix by the per-site map ``site_map`` (pair index x
+        outcome)."""
         P = np.asarray(P)
         n = (P.size.bit_length() - 1) // 2
         self._check_size(n)
-        tensor = self._apply_each_site(self._reconstruct, P.reshape([4] * n).astype(complex))
-        return self._from_pair_tensor(tensor, n)
+        return self._from_pair_tensor(self._apply_each_site(site_map, P.reshape([4] * n).astype(complex)), n)
+
+    def frame_coefficients(self, op: np.ndarray) -> np.ndarray:
+        """``Tr[op M^a]`` for every outcome string (flat, length ``4^n``) of any ``2^n x 2^n`` matrix ``op``."""
+        return self._coefficients(self._measure, op)
+
+    def operator_from_coefficients(self, P) -> np.ndarray:
+        """``sum_a P(a) N^a`` for a flat vector ``P`` of length ``4^n`` (no normalisation check)."""
+        return self._operator(self._reconstruct, P)
 
     def frame_adjoint(self, P) -> np.ndarray:
         """``sum_a P(a) M^a^dagger`` (a ``2^n x 2^n`` matrix) for a flat vector ``P`` of length ``4^n``: the adjoint
         of :meth:`frame_coefficients` (Frobenius inner product on matrices)."""
-        P = np.asarray(P)
-        n = (P.size.bit_length() - 1) // 2
-        self._check_size(n)
-        tensor = self._apply_each_site(self._measure.conj().T, P.reshape([4] * n).astype(complex))
-        return self._from_pair_tensor(tensor, n)
+        return self._operator(self._measure.conj().T, P)
 
     def reconstruction_adjoint(self, op) -> np.ndarray:
         """``Tr[N^a^dagger op]`` for every outcome string (flat, length ``4^n``) of a ``2^n x 2^n`` matrix ``op``: the
         adjoint of :meth:`operator_from_coefficients`."""
-        op = np.asarray(op)
-        n = (op.shape[0].bit_length() - 1)
-        self._check_size(n)
-        return self._apply_each_site(self._reconstruct.conj().T, self._pair_tensor(op, n)).reshape(-1)
+        return self._coefficients(self._reconstruct.conj().T, op)
 
     # public conversions ---------------------------------------------------------------------------------
     def probabilities(self, rho) -> np.ndarray:
@@ -228,10 +229,7 @@ class POVM:
         """``o(a) = Tr[op N^a]`` (flat, length ``4^n``), so that ``<op> = sum_a P(a) o(a)``."""
         from qdyn.operators import as_matrix
 
-        matrix = as_matrix(op, name="op", hermitian=False)
-        n = matrix.shape[0].bit_length() - 1
-        self._check_size(n)
-        out = self._apply_each_site(self._reconstruct.T, self._pair_tensor(matrix.T, n)).reshape(-1)
+        out = self._coefficients(self._reconstruct.T, as_matrix(op, name="op", hermitian=False).T)
         return out.real.copy() if np.max(np.abs(out.imag)) < 1e-12 * max(1.0, np.max(np.abs(out))) else out
 
     def expectation(self, op, P) -> float | complex:
