@@ -431,15 +431,15 @@ def steady_state_system(lindbladian: Lindbladian, *, device: str = "cpu"):
     ``"cuda"``, ``"auto"``, ``"torch-cpu"``: torch), preconditioned by the inverse of the no-jump part
     (:class:`qdyn.open.no_jump.NoJumpInverse`). ``ValueError`` when the steady state is not unique."""
     from qdyn.open.no_jump import NoJumpInverse
-    from qdyn.open.stationarity import ITERATIVE_LIMIT, BorderedGenerator
+    from qdyn.open.stationarity import BorderedGenerator
 
     matrix = liouvillian_matrix(lindbladian)
     d = 2**lindbladian.num_qubits
     trace = np.zeros(d * d)
     trace[np.arange(d) * (d + 1)] = 1.0
-    no_jump = (NoJumpInverse.build(lindbladian.effective_hamiltonian().to_matrix()) if d * d >= ITERATIVE_LIMIT
-               else None)
-    return BorderedGenerator(matrix, trace, what="the Liouvillian", device=device, preconditioner=no_jump)
+    h_eff = lindbladian.effective_hamiltonian()
+    return BorderedGenerator(matrix, trace, what="the Liouvillian", device=device,
+                             preconditioner=lambda: NoJumpInverse.build(h_eff.to_matrix()))
 
 
 def steady_state_density(lindbladian: Lindbladian) -> np.ndarray:

@@ -118,14 +118,16 @@ def povm_steady_system(generator: POVMLindbladian, *, method: str = "auto", devi
     (:class:`qdyn.open.stationarity.BorderedGenerator`, solved by ``method``: ``"auto"``, ``"gmres"`` or
     ``"sparse-lu"``, GMRES on ``device``); ``ValueError`` when the steady state is not unique."""
     from qdyn.open.no_jump import FramedNoJumpInverse, NoJumpInverse
-    from qdyn.open.stationarity import ITERATIVE_LIMIT, BorderedGenerator
+    from qdyn.open.stationarity import BorderedGenerator
 
     gen = _operator(generator)
-    no_jump = (NoJumpInverse.build(gen.lindbladian.effective_hamiltonian().to_matrix())
-               if 4**gen.num_qubits >= ITERATIVE_LIMIT or method == "gmres" else None)
+
+    def no_jump():
+        inverse = NoJumpInverse.build(gen.lindbladian.effective_hamiltonian().to_matrix())
+        return None if inverse is None else FramedNoJumpInverse(inverse, gen.povm)
+
     return BorderedGenerator(gen.matrix(), np.ones(4**gen.num_qubits), what="the POVM-space generator",
-                             method=method, device=device,
-                             preconditioner=None if no_jump is None else FramedNoJumpInverse(no_jump, gen.povm))
+                             method=method, device=device, preconditioner=no_jump)
 
 
 def povm_steady_state(generator: POVMLindbladian, *, method: str = "auto", tol: float = 1e-8,

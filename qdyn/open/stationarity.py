@@ -87,8 +87,9 @@ class BorderedGenerator:
     method : ``"auto"``, ``"gmres"`` or ``"sparse-lu"`` (module docstring; ignored up to ``DENSE_LIMIT``).
     device : where GMRES runs, ``"cpu"`` (scipy), ``"cuda"``, ``"auto"`` or ``"torch-cpu"`` (torch;
         :func:`qdyn.exact.engine_for_device`, whose ``ValueError`` names a bad or unusable device).
-    preconditioner : an approximate inverse of ``B`` that GMRES tries before the Jacobi diagonal
-        (:class:`qdyn.open.iterative.KrylovSolver`; :class:`qdyn.open.no_jump.NoJumpInverse` for a Liouvillian).
+    preconditioner : a function of no arguments that builds an approximate inverse of ``B`` for GMRES (or
+        ``None``), called only when GMRES runs (:class:`qdyn.open.iterative.KrylovSolver`;
+        :class:`qdyn.open.no_jump.NoJumpInverse` for a Liouvillian).
 
     Raises ``ValueError`` when the steady state is not unique (naming the dimension of the null space of ``L``).
     """
@@ -139,7 +140,8 @@ class BorderedGenerator:
         no solution kept when a solve fails or ``B`` looks singular: the caller then factorises)."""
         from qdyn.open.iterative import KrylovSolver
 
-        solver = KrylovSolver(self.bordered, device=device, preconditioner=preconditioner)
+        solver = KrylovSolver(self.bordered, device=device,
+                              preconditioner=None if preconditioner is None else preconditioner())
         rhs = np.zeros(self.matrix.shape[0])
         rhs[0] = 1.0
         x = solver.solve(rhs)
