@@ -69,7 +69,7 @@ def test_framed_inverse_is_the_no_jump_inverse_seen_through_the_povm(povm):
         assert np.linalg.norm(out - matrix @ p) <= 1e-10 * np.linalg.norm(out)
 
 
-def test_beyond_the_first_size_the_inverse_follows_a_failed_jacobi_iteration(monkeypatch):
+def test_beyond_the_first_size_the_inverse_follows_a_failed_jacobi_iteration(monkeypatch, xyz_field_chain):
     # Past FIRST_UP_TO_QUBITS the inverse's O(8^n) application costs several products of L, so the solver starts
     # with the Jacobi diagonal and falls back to the inverse when Jacobi fails: on an open XYZ chain in a field
     # (5 qubits; one GMRES cycle of 60 products: too few for Jacobi, enough for the inverse) the state then
@@ -78,10 +78,7 @@ def test_beyond_the_first_size_the_inverse_follows_a_failed_jacobi_iteration(mon
     from qdyn.open.stationarity import BorderedGenerator
 
     n = 5
-    terms = [(p * 2, [i, i + 1], J) for i in range(n - 1) for p, J in (("X", 1.0), ("Y", 0.6), ("Z", 0.3))]
-    terms += [("X", [i], 0.5) for i in range(n)]
-    lowering = [SparsePauliOp.from_sparse_list([("X", [i], 0.5), ("Y", [i], 0.5j)], n) for i in range(n)]
-    lb = O.Lindbladian(SparsePauliOp.from_sparse_list(terms, n), lowering, [0.5 + 0.1 * i for i in range(n)])
+    lb = xyz_field_chain(n)
     monkeypatch.setattr(no_jump, "FIRST_UP_TO_QUBITS", n - 1)
     inverse = NoJumpInverse.build(lb.effective_hamiltonian().to_matrix())
     assert not inverse.first

@@ -191,17 +191,9 @@ def _direct_steady_state(lb):
     return spsolve(sp.csc_matrix(matrix), rhs, permc_spec="MMD_AT_PLUS_A")
 
 
-def _xyz_field_chain(n: int) -> O.Lindbladian:
-    """Open XYZ chain (Jx, Jy, Jz = 1, 0.6, 0.3) in a field 0.5 X, with sigma^- decay at rates 0.5..0.5 + 0.1 (n-1)."""
-    terms = [(p * 2, [i, i + 1], J) for i in range(n - 1) for p, J in (("X", 1.0), ("Y", 0.6), ("Z", 0.3))]
-    terms += [("X", [i], 0.5) for i in range(n)]
-    lowering = [SparsePauliOp.from_sparse_list([("X", [i], 0.5), ("Y", [i], 0.5j)], n) for i in range(n)]
-    return O.Lindbladian(SparsePauliOp.from_sparse_list(terms, n), lowering, [0.5 + 0.1 * i for i in range(n)])
-
-
 @pytest.mark.parametrize("model,no_jump,preconditioner", [("periodic", False, "none"), ("open", False, "jacobi"),
                                                           ("periodic", True, "no-jump"), ("xyz", True, "no-jump")])
-def test_iterative_steady_state_matches_the_direct_solve(model, no_jump, preconditioner):
+def test_iterative_steady_state_matches_the_direct_solve(model, no_jump, preconditioner, xyz_field_chain):
     # 6 qubits (4096 unknowns): GMRES. Without the no-jump preconditioner: on the periodic chain the Jacobi-scaled
     # iteration breaks down and plain GMRES takes over; the open chain keeps it. With it (steady_state_system's
     # default), also on an open XYZ chain with a field and dephasing, where Jacobi needs ~2000 products. Each
@@ -212,7 +204,7 @@ def test_iterative_steady_state_matches_the_direct_solve(model, no_jump, precond
     elif model == "open":
         lb = O.dissipative_ising(6, V=-2.5, g=1.2, gamma=0.9, periodic=False)
     else:
-        lb = _xyz_field_chain(6)
+        lb = xyz_field_chain(6)
     if no_jump:
         system = steady_state_system(lb)
     else:
